@@ -1,0 +1,152 @@
+"""Reference rules the project owns (dbt seeds) and the office's unit roster, read by Python.
+
+The seeds in ``dbt_project/seeds/`` are the one place for the column map, the value aliases
+(sectors, capital origins, ...), the size bands and the score weights: dbt reads them with
+``ref()``, Python reads the same files here. Nothing is re-typed as a Python dict elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from zhaoshang.settings import REFERENCE_RULES_DIR
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+_INVISIBLE = re.compile(r"\s+")
+
+
+def normalize_text(value: str) -> str:
+    """Remove format characters (zero-width, BOM), apply NFKC (full-width -> ASCII), trim.
+
+    Inner runs of whitespace collapse to one space; this is the "as reported" normalisation that
+    project identity uses (contract §4), so it must stay conservative.
+    """
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
+    value = unicodedata.normalize("NFKC", value)
+    return _INVISIBLE.sub(" ", value).strip()
+
+
+def normalize_key(value: str) -> str:
+    """A lookup key: normalize_text and drop every space (for headers, unit names, aliases)."""
+    return normalize_text(value).replace(" ", "").upper()
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    canonical_name: str
+    label_zh: str
+    header_variants: tuple[str, ...]
+    dtype: str
+    required: bool
+    is_pii: bool
+    is_optional_column: bool
+
+
+@lru_cache(maxsize=4)
+def column_map(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[ColumnSpec, ...]:
+    return tuple(
+        ColumnSpec(
+            canonical_name=r["canonical_name"],
+            label_zh=r["label_zh"],
+            header_variants=tuple(v for v in r["header_variants"].split(";") if v),
+            dtype=r["dtype"],
+            required=r["required"] == "true",
+            is_pii=r["is_pii"] == "true",
+            is_optional_column=r["is_optional_column"] == "true",
+        )
+        for r in _read_csv(rules_dir / "column_map.csv")
+    )
+
+
+@lru_cache(maxsize=4)
+def value_aliases(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, dict[str, str]]:
+    """domain -> {normalised alias -> canonical value} (e.g. 'sector' -> {'第一产业': '一产'})."""
+    out: dict[str, dict[str, str]] = {}
+    for r in _read_csv(rules_dir / "value_aliases.csv"):
+        out.setdefault(r["domain"], {})[normalize_key(r["alias"])] = r["value"]
+    return out
+
+
+@lru_cache(maxsize=4)
+def sectors(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str], ...]:
+    return tuple(_read_csv(rules_dir / "sectors.csv"))
+
+
+@lru_cache(maxsize=4)
+def size_bands(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str], ...]:
+    return tuple(_read_csv(rules_dir / "size_bands.csv"))
+
+
+def size_band_of(total_investment_wan: float | None, rules_dir: Path = REFERENCE_RULES_DIR) -> str | None:
+    if total_investment_wan is None:
+        return None
+    for band in size_bands(rules_dir):
+        lower = float(band["lower_wan"])
+        upper = float(band["upper_wan"]) if band["upper_wan"] else float("inf")
+        if lower <= total_investment_wan < upper:
+            return band["size_band"]
+    return None
+
+
+@lru_cache(maxsize=4)
+def rule_parameters(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, str]:
+    return {r["parameter"]: r["value"] for r in _read_csv(rules_dir / "rule_parameters.csv")}
+
+
+@dataclass(frozen=True)
+class Unit:
+    unit_name: str
+    unit_type: str
+    aliases: tuple[str, ...]
+    year: int
+    target_funds_wan: float
+    target_projects: int
+
+
+def load_units(units_csv: Path) -> list[Unit]:
+    """The office's roster (raw/reference/units.csv), one row per unit and year."""
+    units = []
+    for r in _read_csv(units_csv):
+        units.append(
+            Unit(
+                unit_name=normalize_text(r["unit_name"]),
+                unit_type=normalize_text(r.get("unit_type") or ""),
+                aliases=tuple(a for a in (r.get("aliases") or "").split(";") if a.strip()),
+                year=int(r["year"]),
+                target_funds_wan=float(r.get("target_funds_wan") or 0),
+                target_projects=int(float(r.get("target_projects") or 0)),
+            )
+        )
+    return units
+
+
+class UnitResolver:
+    """Maps a unit name as written in a sheet (any alias, spacing, width) to its official name."""
+
+    def __init__(self, units: list[Unit]):
+        self._by_key: dict[str, str] = {}
+        for u in units:
+            for name in (u.unit_name, *u.aliases):
+                self._by_key.setdefault(normalize_key(name), u.unit_name)
+
+    def resolve(self, written: str | None) -> str | None:
+        if not written:
+            return None
+        key = normalize_key(written)
+        if key in self._by_key:
+            return self._by_key[key]
+        # Clerks often write the full government name: 济阳镇人民政府, 财政局（盖章）.
+        for suffix in ("人民政府", "政府", "(盖章)", "盖章"):
+            if key.endswith(suffix.upper()) and key[: -len(suffix)] in self._by_key:
+                return self._by_key[key[: -len(suffix)]]
+        return None

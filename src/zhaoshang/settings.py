@@ -1,0 +1,136 @@
+"""The single reader of ``ZHAOSHANG_*`` environment variables.
+
+Every other module (CLI, DAG tasks, dbt via ``env_var()``, tests) gets paths and knobs from here,
+with the data contract's defaults. Settings are read at call time, never at import time, so a
+test or an operator can point the pipeline at another inbox by setting variables.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+REFERENCE_RULES_DIR = DBT_PROJECT_DIR / "seeds"
+
+DEFAULT_COUNTY_CODE = "411426"  # 夏邑县, Shangqiu, Henan
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    use_ssl: bool
+    starttls: bool
+    sender: str
+
+    def __repr__(self) -> str:  # never print the password
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, user={self.username!r})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse: Path
+    output_dir: Path
+    state_dir: Path
+    county_code: str
+    alert_to: tuple[str, ...]
+    smtp_url: str | None
+    alert_from: str
+
+    @property
+    def submissions_dir(self) -> Path:
+        return self.raw_dir / "submissions"
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.raw_dir / "reference"
+
+    @property
+    def units_csv(self) -> Path:
+        return self.reference_dir / "units.csv"
+
+    @property
+    def ledger_path(self) -> Path:
+        """The accumulating source of truth; only the nightly run opens it (read-write)."""
+        return self.state_dir / "ledger.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        """Content-addressed copies of every submission ever seen (landing/<sha256>.xlsx)."""
+        return self.state_dir / "landing"
+
+    @property
+    def build_dir(self) -> Path:
+        """Where a run builds its warehouse before the atomic publish."""
+        return self.state_dir / "build"
+
+    @property
+    def history_dir(self) -> Path:
+        """The last published warehouses, kept for rollback."""
+        return self.state_dir / "published_history"
+
+    def smtp(self) -> SmtpSettings | None:
+        return parse_smtp_url(self.smtp_url, self.alert_from) if self.smtp_url else None
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt subprocess: the same variables dbt reads with env_var()."""
+        return {
+            "ZHAOSHANG_RAW_DIR": str(self.raw_dir),
+            "ZHAOSHANG_LEDGER": str(self.ledger_path),
+            "ZHAOSHANG_COUNTY_CODE": self.county_code,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+
+def _path(name: str, default: str) -> Path:
+    value = os.environ.get(name) or default
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+def load() -> Settings:
+    """Read the environment now (not at import) and return typed settings."""
+    warehouse = _path("ZHAOSHANG_WAREHOUSE", "warehouse/zhaoshang.duckdb")
+    state_default = str(warehouse.parent / ".zhaoshang_state")
+    county = os.environ.get("ZHAOSHANG_COUNTY_CODE") or DEFAULT_COUNTY_CODE
+    if not (len(county) == 6 and county.isdigit()):
+        raise ValueError(f"ZHAOSHANG_COUNTY_CODE must be 6 digits, got {county!r}")
+    alert_to = tuple(
+        a.strip() for a in (os.environ.get("ZHAOSHANG_ALERT_TO") or "").split(",") if a.strip()
+    )
+    return Settings(
+        raw_dir=_path("ZHAOSHANG_RAW_DIR", "raw"),
+        warehouse=warehouse,
+        output_dir=_path("ZHAOSHANG_OUTPUT_DIR", "output"),
+        state_dir=_path("ZHAOSHANG_STATE_DIR", state_default),
+        county_code=county,
+        alert_to=alert_to,
+        smtp_url=os.environ.get("ZHAOSHANG_SMTP_URL") or None,
+        alert_from=os.environ.get("ZHAOSHANG_ALERT_FROM") or "zhaoshang-warehouse@localhost",
+    )
+
+
+def parse_smtp_url(url: str, sender: str) -> SmtpSettings:
+    """``smtp://user:pass@host:port`` (plain or STARTTLS with ?starttls=1) or ``smtps://`` (SSL)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise ValueError("ZHAOSHANG_SMTP_URL must start with smtp:// or smtps://")
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    use_ssl = parts.scheme == "smtps"
+    return SmtpSettings(
+        host=parts.hostname or "localhost",
+        port=parts.port or (465 if use_ssl else 25),
+        username=parts.username,
+        password=parts.password,
+        use_ssl=use_ssl,
+        starttls=query.get("starttls", "0") in {"1", "true", "yes"},
+        sender=query.get("from", sender),
+    )
