@@ -1,0 +1,102 @@
+"""
+### 招商引资数据仓库 夜间作业 / Investment-attraction warehouse, nightly run
+
+每晚 02:00（北京时间）读取 `ZHAOSHANG_RAW_DIR` 收件箱中新的或修改过的单位月报，入账、
+隔离问题行、构建 dbt 汇总表、用 Great Expectations 标记疑点，全部成功后原子发布数据仓库，
+最后把新疑点邮件发给督查组。
+
+Every night at 02:00 Asia/Shanghai: load new or changed unit reports from the inbox into the
+ledger (bad rows quarantined, bad files rejected), build the dbt marts, flag suspicious entries
+with Great Expectations, publish the warehouse by atomic rename only when all of that succeeded,
+then e-mail new flags to the inspection team. Each task is one call into the `zhaoshang` package.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+
+
+def _settings():
+    from zhaoshang import settings
+
+    return settings.load()
+
+
+def _run_id() -> str:
+    from zhaoshang.pipeline import make_run_id
+
+    return make_run_id(get_current_context()["run_id"])
+
+
+def _logical_date():
+    """The night being processed: the period check uses it, never the wall clock."""
+    context = get_current_context()
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return pendulum.instance(moment).in_timezone("Asia/Shanghai").date()
+
+
+def notify_inspection_team(context) -> None:
+    """DAG failure -> the same team as the data alerts (outbox-backed, never raises)."""
+    from zhaoshang.alerts import notify_failure
+
+    notify_failure(
+        _settings(),
+        dag_id=context["dag"].dag_id,
+        run_id=str(context.get("run_id")),
+        task_id=getattr(context.get("task_instance"), "task_id", None),
+        error=str(context.get("exception") or ""),
+    )
+
+
+@dag(
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2021, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    on_failure_callback=notify_inspection_team,
+    tags=["zhaoshang", "nightly"],
+    doc_md=__doc__,
+)
+def zhaoshang_nightly():
+    @task
+    def load_submissions() -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.load_submissions(_settings(), _run_id(), _logical_date())
+
+    @task
+    def build_features(_loaded: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.build_features(_settings(), _run_id())
+
+    @task
+    def validate_entries(_features: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.validate_entries(_settings(), _run_id())
+
+    @task
+    def build_marts(_validated: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.build_marts(_settings(), _run_id())
+
+    @task
+    def publish_warehouse(_marts: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.publish_warehouse(_settings(), _run_id(), _logical_date())
+
+    @task(retries=0)
+    def send_alerts(_published: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.send_alerts(_settings(), _run_id())
+
+    send_alerts(publish_warehouse(build_marts(validate_entries(build_features(load_submissions())))))
+
+
+zhaoshang_nightly()

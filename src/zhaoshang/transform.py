@@ -1,0 +1,117 @@
+"""Run dbt as a child process against a run's build database.
+
+dbt runs in its own process on purpose: in-process ``dbtRunner`` keeps the DuckDB file locked
+after it returns (dbt-duckdb ``keep_open``), and Airflow's ``dag.test()`` runs every task in one
+process. The child owns the build file for the duration of the build and releases it on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zhaoshang.settings import DBT_PROJECT_DIR, Settings
+
+log = logging.getLogger(__name__)
+
+# Pass 1 builds what the data-quality stage reads; pass 2 what reads the quality flags.
+FEATURE_SELECTION = ("path:seeds", "path:models/staging", "path:models/intermediate")
+MART_SELECTION = ("path:models/marts", "path:models/audit")
+
+
+@dataclass
+class DbtResult:
+    command: str
+    returncode: int
+    elapsed_s: float
+    nodes: dict[str, int] = field(default_factory=dict)  # status -> count
+    failures: list[str] = field(default_factory=list)  # "test_name: message" for error/fail
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.failures
+
+
+class DbtBuildFailed(RuntimeError):
+    """A dbt error (model error or error-severity test): nothing is published."""
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+
+
+def run_dbt(
+    settings: Settings, build_db: Path, args: list[str], work_dir: Path, *, name: str
+) -> DbtResult:
+    """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
+    target_path = work_dir / f"dbt_target_{name}"
+    log_path = work_dir / "dbt_logs"
+    env = os.environ | settings.dbt_env() | {"ZHAOSHANG_BUILD_DB": str(build_db)}
+    command = [
+        dbt_executable(), *args,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target_path),
+        "--log-path", str(log_path),
+    ]  # fmt: skip
+    log.info("dbt %s", " ".join(args))
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    result = _parse_results(target_path / "run_results.json", " ".join(args), proc.returncode)
+    if proc.returncode != 0 and not result.failures:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        result.failures.append(f"dbt exited with {proc.returncode}:\n{tail}")
+    return result
+
+
+def _parse_results(path: Path, command: str, returncode: int) -> DbtResult:
+    result = DbtResult(command=command, returncode=returncode, elapsed_s=0.0)
+    if not path.exists():
+        return result
+    data = json.loads(path.read_text(encoding="utf-8"))
+    result.elapsed_s = float(data.get("elapsed_time") or 0.0)
+    for node in data.get("results", []):
+        status = str(node.get("status"))
+        result.nodes[status] = result.nodes.get(status, 0) + 1
+        label = f"{node.get('unique_id')}: {(node.get('message') or '').strip()[:300]}"
+        if status in {"error", "fail", "runtime error"}:
+            result.failures.append(label)
+        elif status == "warn":
+            result.warnings.append(label)
+        elif status == "skipped":
+            result.failures.append(f"{node.get('unique_id')}: skipped after an upstream failure")
+    return result
+
+
+def build(settings: Settings, build_db: Path, work_dir: Path, selection: tuple[str, ...]) -> DbtResult:
+    """``dbt build`` (models, seeds and their tests) for a selection; raise on any error."""
+    name = "features" if selection == FEATURE_SELECTION else "marts"
+    result = run_dbt(settings, build_db, ["build", "--select", *selection], work_dir, name=name)
+    if not result.ok:
+        raise DbtBuildFailed(
+            "dbt 构建失败，本次不发布 / dbt build failed, nothing is published:\n"
+            + "\n".join(result.failures[:20])
+        )
+    return result
+
+
+def generate_docs(settings: Settings, build_db: Path, work_dir: Path) -> Path | None:
+    """``dbt docs generate`` into ``<output>/dbt_docs`` (static site analysts can open)."""
+    result = run_dbt(settings, build_db, ["docs", "generate"], work_dir, name="docs")
+    target = work_dir / "dbt_target_docs"
+    if result.returncode != 0 or not (target / "index.html").exists():
+        log.warning("dbt docs generate failed: %s", result.failures[:3])
+        return None
+    out = settings.output_dir / "dbt_docs"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("index.html", "manifest.json", "catalog.json"):
+        if (target / name).exists():
+            shutil.copyfile(target / name, out / name)
+    return out
