@@ -1,0 +1,48 @@
+"""Shared test set-up: every test gets its own inbox, warehouse, state and output folders.
+
+Airflow reads AIRFLOW_HOME at import, so it is pointed at a session folder before anything
+imports Airflow; its SQLite metadata DB is migrated once per session (only if a test needs it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="zhaoshang-tests-"))
+os.environ["AIRFLOW_HOME"] = str(_SESSION_DIR / "airflow_home")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+os.environ.pop("ZHAOSHANG_SMTP_URL", None)
+os.environ.pop("ZHAOSHANG_ALERT_TO", None)
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """ZHAOSHANG_* pointed at empty folders under tmp_path; returns the loaded Settings."""
+    from zhaoshang import settings
+
+    raw = tmp_path / "raw"
+    (raw / "submissions").mkdir(parents=True)
+    (raw / "reference").mkdir()
+    monkeypatch.setenv("ZHAOSHANG_RAW_DIR", str(raw))
+    monkeypatch.setenv("ZHAOSHANG_WAREHOUSE", str(tmp_path / "warehouse" / "zhaoshang.duckdb"))
+    monkeypatch.setenv("ZHAOSHANG_OUTPUT_DIR", str(tmp_path / "output"))
+    monkeypatch.delenv("ZHAOSHANG_STATE_DIR", raising=False)
+    monkeypatch.delenv("ZHAOSHANG_FAIL_AT", raising=False)
+    return settings.load()
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Migrate Airflow's SQLite metadata DB once for the session."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    return Path(os.environ["AIRFLOW_HOME"])
