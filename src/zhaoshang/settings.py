@@ -91,8 +91,10 @@ class Settings:
 
 
 def _path(name: str, default: str) -> Path:
-    value = os.environ.get(name) or default
-    path = Path(value).expanduser()
+    """An explicit relative value is taken from the working directory; defaults from the project
+    root, so Airflow workers (whatever their working directory) find the bundled inbox."""
+    value = os.environ.get(name)
+    path = Path(value).expanduser() if value else PROJECT_ROOT / default
     return path if path.is_absolute() else (Path.cwd() / path).resolve()
 
 
