@@ -1,0 +1,199 @@
+"""Stage ``validate_entries``: GX judges the dbt feature rows; failing rows become ``dq.gx_flags``.
+
+dbt pass 1 computed every cross-row feature once (``int_dq_entries``: one row per checked entry —
+a latest project row, a sheet's 合计 row, a unit × month of the roster). Here the table is read
+into pandas (GX's SQL data source fails on DuckDB), the reviewed ``nightly`` checkpoint runs with
+result format COMPLETE and ``entry_id`` as the unexpected index column, and each unexpected entry
+of each rule's expectation becomes one row of ``dq.gx_flags`` in the build database, with its
+severity and Chinese evidence from ``dq_rules.csv``. The checkpoint's action writes Data Docs to
+``<output_dir>/data_docs/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from zhaoshang.errors import mask_pii
+from zhaoshang.quality import evidence
+from zhaoshang.quality import gx_files
+from zhaoshang.quality.rules import Rule, load_rules
+from zhaoshang.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FEATURE_TABLE = "int_dq_entries"
+
+GX_FLAGS_DDL = """
+create or replace table dq.gx_flags (
+    flag_key varchar primary key,
+    rule varchar not null,
+    severity varchar not null,
+    signal varchar not null,
+    unit_name varchar,
+    year integer,
+    month integer,
+    project_name varchar,
+    submission_id varchar,
+    source_file varchar,
+    sheet varchar,
+    row_number integer,
+    evidence varchar not null,
+    entry_id varchar not null,
+    detected_run_id varchar not null
+)"""
+GX_FLAGS_COLUMNS = (
+    "flag_key", "rule", "severity", "signal", "unit_name", "year", "month", "project_name",
+    "submission_id", "source_file", "sheet", "row_number", "evidence", "entry_id", "detected_run_id",
+)  # fmt: skip
+
+
+class FeaturesMissing(RuntimeError):
+    """The build file lacks the dq feature model (dbt pass 1 did not build it)."""
+
+
+class ValidationError(RuntimeError):
+    """An expectation could not be computed (a bug or a schema drift, not suspicious data)."""
+
+
+def read_entries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    found = con.execute(
+        """select table_schema from information_schema.tables
+           where table_name = ? and table_catalog = current_database()""",
+        [FEATURE_TABLE],
+    ).fetchall()
+    if not found:
+        raise FeaturesMissing(
+            f"构建库中没有数据质量特征表 {FEATURE_TABLE}（dbt 第一遍未构建）/ "
+            f"the build database has no {FEATURE_TABLE} (dbt pass 1 did not build it)"
+        )
+    schema = found[0][0]
+    return con.execute(f'select * from "{schema}"."{FEATURE_TABLE}" order by entry_id').df()
+
+
+def _check_columns(entries: pd.DataFrame, rules: tuple[Rule, ...]) -> None:
+    needed = {gx_files.ENTRY_ID, *(r.feature_column for r in rules)}
+    missing = sorted(needed - set(entries.columns))
+    if missing:
+        raise ValidationError(
+            f"{FEATURE_TABLE} 缺少列 / lacks columns {missing}: the dq models and dq_rules.csv disagree"
+        )
+    if entries[gx_files.ENTRY_ID].duplicated().any():
+        dupes = entries.loc[entries[gx_files.ENTRY_ID].duplicated(), gx_files.ENTRY_ID].head(3).tolist()
+        raise ValidationError(f"{FEATURE_TABLE}.entry_id is not unique, e.g. {dupes}")
+
+
+def run_checkpoint(entries: pd.DataFrame, settings: Settings) -> dict[str, list[str]]:
+    """Run the reviewed checkpoint on the features; return rule -> unexpected entry ids.
+
+    Results are converted to plain Python here (GX hands out numpy scalars).
+    """
+    context = gx_files.context_for(settings)
+    checkpoint = context.checkpoints.get(gx_files.CHECKPOINT)
+    result = checkpoint.run(batch_parameters={"dataframe": entries})
+    failing: dict[str, list[str]] = {}
+    for validation in result.run_results.values():
+        for item in validation.results:
+            config = item.expectation_config
+            rule = (config.meta or {}).get("rule")
+            info = item.exception_info or {}
+            if info.get("raised_exception"):
+                raise ValidationError(
+                    f"GX expectation for {rule} failed to run: {info.get('exception_message')}"
+                )
+            ids = [
+                str(row[gx_files.ENTRY_ID])
+                for row in (item.result or {}).get("unexpected_index_list") or []
+            ]
+            failing.setdefault(rule, []).extend(ids)
+    return failing
+
+
+def build_flags(
+    entries: pd.DataFrame, failing: dict[str, list[str]], rules: tuple[Rule, ...], run_id: str
+) -> pd.DataFrame:
+    by_id = entries.set_index(gx_files.ENTRY_ID, drop=False)
+    records = []
+    for rule in rules:
+        for entry_id in dict.fromkeys(failing.get(rule.rule, [])):
+            row = by_id.loc[entry_id].to_dict()
+            signals = evidence.signals_of(rule, row)
+            project_name = row.get("project_name")
+            records.append(
+                {
+                    "flag_key": evidence.flag_key(rule.rule, entry_id),
+                    "rule": rule.rule,
+                    "severity": evidence.severity_of(rule, signals),
+                    "signal": ",".join(signals),
+                    "unit_name": _text(row.get("unit_name")),
+                    "year": _int(row.get("year")),
+                    "month": _int(row.get("month")),
+                    "project_name": None if evidence.is_missing(project_name) else mask_pii(str(project_name)),
+                    "submission_id": _text(row.get("submission_id")),
+                    "source_file": _text(row.get("source_file")),
+                    "sheet": _text(row.get("sheet")),
+                    "row_number": _int(row.get("row_number")),
+                    "evidence": evidence.evidence_of(rule, signals, row),
+                    "entry_id": entry_id,
+                    "detected_run_id": run_id,
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=list(GX_FLAGS_COLUMNS))
+
+
+def _text(value: object) -> str | None:
+    return None if evidence.is_missing(value) else str(value)
+
+
+def _int(value: object) -> int | None:
+    return None if evidence.is_missing(value) else int(value)
+
+
+def write_flags(con: duckdb.DuckDBPyConnection, flags: pd.DataFrame) -> None:
+    """Replace ``dq.gx_flags`` in one transaction (created empty when nothing fails)."""
+    con.execute("begin")
+    try:
+        con.execute("create schema if not exists dq")
+        con.execute(GX_FLAGS_DDL)
+        if len(flags):
+            frame = flags.astype(object).where(flags.notna(), None)
+            con.register("new_gx_flags", frame)
+            try:
+                columns = ", ".join(GX_FLAGS_COLUMNS)
+                con.execute(f"insert into dq.gx_flags ({columns}) select {columns} from new_gx_flags")
+            finally:
+                con.unregister("new_gx_flags")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def validate(build_db: Path, run_id: str, settings: Settings) -> dict:
+    """Judge the features in ``build_db``; write ``dq.gx_flags``; return a JSON-safe summary."""
+    started = time.monotonic()
+    rules = load_rules()
+    with duckdb.connect(str(build_db)) as con:
+        entries = read_entries(con)
+    _check_columns(entries, rules)
+    failing = run_checkpoint(entries, settings)
+    flags = build_flags(entries, failing, rules, run_id)
+    with duckdb.connect(str(build_db)) as con:
+        write_flags(con, flags)
+    docs_index = gx_files.data_docs_dir(settings) / "index.html"
+    summary = {
+        "run_id": run_id,
+        "entries_checked": int(len(entries)),
+        "flags": int(len(flags)),
+        "by_rule": {r.rule: int((flags["rule"] == r.rule).sum()) for r in rules},
+        "by_severity": dict(Counter(flags["severity"].tolist())),
+        "data_docs": str(docs_index) if docs_index.exists() else None,
+        "elapsed_s": round(time.monotonic() - started, 2),
+    }
+    log.info("validate: %d entries checked, %d flags %s", summary["entries_checked"], summary["flags"], summary["by_rule"])
+    return summary
