@@ -18,9 +18,23 @@ from airflow.sdk import dag, get_current_context, task
 
 
 def _settings():
+    """Settings from ZHAOSHANG_*; without ZHAOSHANG_SMTP_URL, Airflow's `smtp_default` connection."""
+    import dataclasses
+
     from zhaoshang import settings
 
-    return settings.load()
+    loaded = settings.load()
+    if loaded.smtp_url:
+        return loaded
+    try:
+        from airflow.sdk import Connection
+
+        conn = Connection.get("smtp_default")
+    except Exception:  # no such connection: alerts go to the output dir
+        return loaded
+    return dataclasses.replace(loaded, smtp_url=settings.smtp_url_from_parts(
+        conn.host, conn.port, conn.login, conn.password, ssl=(conn.extra_dejson or {}).get("ssl")
+    ))
 
 
 def _run_id() -> str:

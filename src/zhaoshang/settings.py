@@ -136,3 +136,16 @@ def parse_smtp_url(url: str, sender: str) -> SmtpSettings:
         starttls=query.get("starttls", "0") in {"1", "true", "yes"},
         sender=query.get("from", sender),
     )
+
+
+def smtp_url_from_parts(
+    host: str | None, port: int | None, user: str | None, password: str | None, *, ssl: object = None
+) -> str | None:
+    """An SMTP URL from connection parts (e.g. Airflow's `smtp_default` connection)."""
+    if not host:
+        return None
+    from urllib.parse import quote
+
+    scheme = "smtps" if str(ssl).lower() in {"true", "1"} else "smtp"
+    auth = f"{quote(user, safe='')}:{quote(password or '', safe='')}@" if user else ""
+    return f"{scheme}://{auth}{host}:{port or (465 if scheme == 'smtps' else 25)}"
