@@ -154,10 +154,11 @@ def _expectation(rule: Rule):
 def _sync_suite(ctx, rules: tuple[Rule, ...]):
     """Create the suite, or update the committed one in place (ids kept: a rule edit is a small diff)."""
     import great_expectations as gx
+    from great_expectations.exceptions import DataContextError
 
     try:
         suite = ctx.suites.get(SUITE)
-    except Exception:  # first authoring
+    except DataContextError:  # first authoring
         suite = ctx.suites.add(gx.ExpectationSuite(name=SUITE, meta=dict(SUITE_META)))
     suite.meta.update(SUITE_META)
     wanted = {r.rule: r for r in rules}
@@ -180,7 +181,9 @@ def _sync_suite(ctx, rules: tuple[Rule, ...]):
     return suite
 
 
-def author(project_root: Path = EXPECTATIONS_DIR, rules_dir: Path = REFERENCE_RULES_DIR) -> list[Path]:
+def author(
+    project_root: Path = EXPECTATIONS_DIR, rules_dir: Path = REFERENCE_RULES_DIR
+) -> list[Path]:
     """(Re)write the GX files from ``dq_rules.csv``; keeps existing ids so reviews see real diffs."""
     import great_expectations as gx
     from great_expectations.checkpoint import Checkpoint, UpdateDataDocsAction
@@ -215,16 +218,22 @@ def author(project_root: Path = EXPECTATIONS_DIR, rules_dir: Path = REFERENCE_RU
             Checkpoint(
                 name=CHECKPOINT,
                 validation_definitions=[definition],
-                actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DATA_DOCS_SITE])],
+                actions=[
+                    UpdateDataDocsAction(name="update_data_docs", site_names=[DATA_DOCS_SITE])
+                ],
                 result_format=RESULT_FORMAT,
             )
         )
     written = sorted(
-        p for sub in ("expectations", "validation_definitions", "checkpoints") for p in (gx_dir / sub).glob("*.json")
+        p
+        for sub in ("expectations", "validation_definitions", "checkpoints")
+        for p in (gx_dir / sub).glob("*.json")
     )
     for path in written:  # readable Chinese and stable key order for review
         data = json.loads(path.read_text(encoding="utf-8"))
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
     return written
 
 

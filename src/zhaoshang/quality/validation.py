@@ -20,8 +20,7 @@ import duckdb
 import pandas as pd
 
 from zhaoshang.errors import mask_pii
-from zhaoshang.quality import evidence
-from zhaoshang.quality import gx_files
+from zhaoshang.quality import evidence, gx_files
 from zhaoshang.quality.rules import Rule, load_rules
 from zhaoshang.settings import Settings
 
@@ -84,7 +83,9 @@ def _check_columns(entries: pd.DataFrame, rules: tuple[Rule, ...]) -> None:
             f"{FEATURE_TABLE} 缺少列 / lacks columns {missing}: the dq models and dq_rules.csv disagree"
         )
     if entries[gx_files.ENTRY_ID].duplicated().any():
-        dupes = entries.loc[entries[gx_files.ENTRY_ID].duplicated(), gx_files.ENTRY_ID].head(3).tolist()
+        dupes = (
+            entries.loc[entries[gx_files.ENTRY_ID].duplicated(), gx_files.ENTRY_ID].head(3).tolist()
+        )
         raise ValidationError(f"{FEATURE_TABLE}.entry_id is not unique, e.g. {dupes}")
 
 
@@ -133,7 +134,9 @@ def build_flags(
                     "unit_name": _text(row.get("unit_name")),
                     "year": _int(row.get("year")),
                     "month": _int(row.get("month")),
-                    "project_name": None if evidence.is_missing(project_name) else mask_pii(str(project_name)),
+                    "project_name": None
+                    if evidence.is_missing(project_name)
+                    else mask_pii(str(project_name)),
                     "submission_id": _text(row.get("submission_id")),
                     "source_file": _text(row.get("source_file")),
                     "sheet": _text(row.get("sheet")),
@@ -165,7 +168,9 @@ def write_flags(con: duckdb.DuckDBPyConnection, flags: pd.DataFrame) -> None:
             con.register("new_gx_flags", frame)
             try:
                 columns = ", ".join(GX_FLAGS_COLUMNS)
-                con.execute(f"insert into dq.gx_flags ({columns}) select {columns} from new_gx_flags")
+                con.execute(
+                    f"insert into dq.gx_flags ({columns}) select {columns} from new_gx_flags"
+                )
             finally:
                 con.unregister("new_gx_flags")
         con.execute("commit")
@@ -188,12 +193,17 @@ def validate(build_db: Path, run_id: str, settings: Settings) -> dict:
     docs_index = gx_files.data_docs_dir(settings) / "index.html"
     summary = {
         "run_id": run_id,
-        "entries_checked": int(len(entries)),
-        "flags": int(len(flags)),
+        "entries_checked": len(entries),
+        "flags": len(flags),
         "by_rule": {r.rule: int((flags["rule"] == r.rule).sum()) for r in rules},
         "by_severity": dict(Counter(flags["severity"].tolist())),
         "data_docs": str(docs_index) if docs_index.exists() else None,
         "elapsed_s": round(time.monotonic() - started, 2),
     }
-    log.info("validate: %d entries checked, %d flags %s", summary["entries_checked"], summary["flags"], summary["by_rule"])
+    log.info(
+        "validate: %d entries checked, %d flags %s",
+        summary["entries_checked"],
+        summary["flags"],
+        summary["by_rule"],
+    )
     return summary

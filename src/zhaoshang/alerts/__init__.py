@@ -1,0 +1,136 @@
+"""Alerts for the inspection team (督查组): new flags after each run, and DAG failures.
+
+Core API (no Airflow imports):
+
+- ``run_after_publish(settings, run_id) -> dict`` — the nightly stage ``send_alerts``: new open
+  flags of the published warehouse → one digest in the outbox → delivered. Never raises.
+- ``queue_alert(con, alert, flag_keys) -> bool`` and ``deliver_pending(settings, con=, send=) -> dict``
+  — the outbox in the ledger (``alert_outbox``, ``alerted_flags``).
+- ``compose_flags_alert(flags, run_id=, recipients=)``, ``compose_failure_notice(...)``,
+  ``build_email(alert, sender)`` — Chinese HTML + text, the xlsx attachment, ``EmailMessage``.
+- ``notify_failure(settings, dag_id=, run_id=, task_id=, error=) -> dict`` — the DAG's
+  ``on_failure_callback`` target. Never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from zhaoshang.alerts.compose import build_email, compose_failure_notice, compose_flags_alert
+from zhaoshang.alerts.delivery import (
+    Transport,
+    alerts_dir,
+    deliver_pending,
+    smtp_transport,
+    write_copy,
+)
+from zhaoshang.alerts.outbox import Alert, alerted_keys, ensure_tables, queue_alert
+from zhaoshang.alerts.sources import decisions_csv, open_flags, read_decisions, read_flags
+from zhaoshang.errors import mask_pii
+from zhaoshang.settings import Settings
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Alert", "Transport", "build_email", "compose_failure_notice", "compose_flags_alert",
+    "deliver_pending", "new_open_flags", "notify_failure", "queue_alert", "queue_new_flags",
+    "run_after_publish", "smtp_transport",
+]  # fmt: skip
+
+
+def new_open_flags(
+    con: duckdb.DuckDBPyConnection, settings: Settings, flags: list[dict]
+) -> list[dict]:
+    """Open flags (no decision) that no earlier alert carried."""
+    already = alerted_keys(con)
+    return [
+        f
+        for f in open_flags(flags, read_decisions(decisions_csv(settings)))
+        if f["flag_key"] not in already
+    ]
+
+
+def queue_new_flags(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, flags: list[dict]
+) -> str | None:
+    """Queue one digest of the new open flags; returns its alert key, or None if nothing is new."""
+    new = new_open_flags(con, settings, flags)
+    if not new:
+        return None
+    docs = settings.output_dir / "data_docs" / "index.html"
+    alert = compose_flags_alert(
+        new,
+        run_id=run_id,
+        recipients=settings.alert_to,
+        data_docs=str(docs) if docs.exists() else None,
+    )
+    queue_alert(con, alert, [f["flag_key"] for f in new])
+    return alert.alert_key
+
+
+def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None = None) -> dict:
+    """After publishing: alert new flags, then deliver everything pending. Returns a status."""
+    try:
+        flags = read_flags(settings.warehouse)
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(settings.ledger_path)) as con:
+            ensure_tables(con)
+            queued = queue_new_flags(con, settings, run_id, flags)
+            delivery = deliver_pending(settings, con=con, send=send)
+        return {"queued": queued, "flags_published": len(flags), **delivery}
+    except Exception as error:  # alerts must never fail the data tasks
+        log.exception("alerts failed")
+        return {"status": "error", "error": mask_pii(f"{type(error).__name__}: {error}")[:500]}
+
+
+def notify_failure(
+    settings: Settings,
+    *,
+    dag_id: str,
+    run_id: str,
+    task_id: str | None = None,
+    error: str | None = None,
+    send: Transport | None = None,
+) -> dict:
+    """Tell the inspection team a nightly run failed (outbox-backed; never raises).
+
+    If the ledger cannot be opened (locked, damaged), the notice is still sent or written to a
+    file directly, without the outbox.
+    """
+    try:
+        alert = compose_failure_notice(
+            dag_id=dag_id, run_id=run_id, task_id=task_id, error=error, recipients=settings.alert_to
+        )
+    except Exception as exc:
+        log.exception("failure notice could not be composed")
+        return {"status": "error", "error": mask_pii(str(exc))[:500]}
+    try:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(settings.ledger_path)) as con:
+            queued = queue_alert(con, alert)
+            delivery = deliver_pending(settings, con=con, send=send)
+        return {"alert_key": alert.alert_key, "queued": queued, **delivery}
+    except Exception as exc:  # noqa: BLE001 - no outbox: best effort, straight to the transport or a file
+        log.warning("outbox unavailable for the failure notice: %s", mask_pii(str(exc))[:300])
+        try:
+            smtp = settings.smtp()
+            message = build_email(alert, smtp.sender if smtp else settings.alert_from)
+            copy = write_copy(alert, message, alerts_dir(settings))
+            transport = send or (smtp_transport(smtp) if smtp else None)
+            if transport and alert.recipients:
+                transport(message, list(alert.recipients))
+                return {"alert_key": alert.alert_key, "status": "sent_without_outbox"}
+            return {
+                "alert_key": alert.alert_key,
+                "status": "written_without_outbox",
+                "path": str(copy),
+            }
+        except Exception as last:
+            log.exception("failure notice not delivered")
+            return {
+                "alert_key": alert.alert_key,
+                "status": "error",
+                "error": mask_pii(str(last))[:500],
+            }

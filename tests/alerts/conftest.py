@@ -1,0 +1,14 @@
+"""Alert tests: a real SMTP server (aiosmtpd) on a free loopback port."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.alerts.support import SmtpServer, free_port
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
