@@ -1,0 +1,108 @@
+{#-
+    Each unit's year-to-date figures as reported, beside its prorated targets and the year's
+    score weights, with the base score (before bonuses, penalties and verification).
+-#}
+with
+
+targets as (
+
+    select * from {{ ref('int_unit_targets_prorated_to_month') }}
+
+),
+
+projects_accumulated as (
+
+    select * from {{ ref('int_projects_accumulated_to_month') }}
+
+),
+
+score_weights as (
+
+    select * from {{ ref('score_weights') }}
+
+),
+
+weights_by_year as (
+
+    select
+        year,
+        sum(weight) filter (where component = 'funds') as funds_weight,
+        sum(weight) filter (where component = 'projects') as projects_weight,
+        coalesce(
+            sum(weight) filter (where component = 'penalty_per_confirmed_flag'), 0
+        ) as penalty_per_confirmed_flag
+    from score_weights
+    group by 1
+
+),
+
+unit_totals as (
+
+    select
+        unit_name,
+        year,
+        month,
+        count(*) as projects_reported,
+        count(*) filter (where is_new) as new_projects,
+        sum(headline_funds_ytd_wan) as funds_wan,
+        sum(continuing_funds_ytd_wan) as continuing_funds_wan
+    from projects_accumulated
+    group by 1, 2, 3
+
+),
+
+joined as (
+
+    select
+        ---------- ids
+        targets.unit_name,
+        targets.year,
+        targets.month,
+
+        ---------- descriptive
+        targets.unit_type,
+        targets.is_on_roster,
+        coalesce(unit_totals.projects_reported, 0) as projects_reported,
+        coalesce(unit_totals.new_projects, 0) as new_projects,
+
+        ---------- amounts
+        coalesce(unit_totals.funds_wan, 0) as funds_wan,
+        coalesce(unit_totals.continuing_funds_wan, 0) as continuing_funds_wan,
+        targets.target_funds_wan,
+        targets.target_projects,
+        targets.ytd_target_funds_wan,
+        targets.ytd_target_projects,
+        targets.elapsed_share,
+        targets.elapsed_pct,
+
+        ---------- scoring policy
+        weights_by_year.funds_weight,
+        weights_by_year.projects_weight,
+        weights_by_year.penalty_per_confirmed_flag
+
+    from targets
+    left join unit_totals
+        on targets.unit_name = unit_totals.unit_name
+        and targets.year = unit_totals.year
+        and targets.month = unit_totals.month
+    left join weights_by_year
+        on targets.year = weights_by_year.year
+
+),
+
+final as (
+
+    select
+        *,
+        projects_reported = 0
+        and funds_wan = 0
+        and continuing_funds_wan = 0 as is_blank,
+        {{ unit_base_score(
+            'funds_wan', 'new_projects', 'target_funds_wan', 'target_projects',
+            'month', 'funds_weight', 'projects_weight'
+        ) }} as base_score
+    from joined
+
+)
+
+select * from final
