@@ -67,6 +67,9 @@ final as (
             || identified.project_name_key || '|'
             || identified.investor_uscc_key
         ) as project_id,
+        md5(
+            identified.project_name_key || '|' || identified.investor_uscc_key
+        ) as project_key_across_units,
         identified.submission_id,
         identified.sheet,
         identified.row_number,

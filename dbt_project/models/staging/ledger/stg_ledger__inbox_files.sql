@@ -23,6 +23,21 @@ paths_ranked as (
         inbox_files.*,
         submissions.submission_id,
         submissions.load_status,
+        submissions.unit_name,
+        submissions.unit_written,
+        submissions.year,
+        submissions.month,
+        submissions.sheet,
+        submissions.reject_code,
+        submissions.reason_zh,
+        submissions.reason_en,
+        submissions.rows_read,
+        submissions.rows_loaded,
+        submissions.rows_quarantined,
+        submissions.rows_ignored_blank,
+        submissions.report_date,
+        submissions.received_at,
+        submissions.load_run_id,
         case
             when inbox_files.is_in_inbox
                 then row_number() over (
@@ -56,11 +71,28 @@ final as (
             when not is_canonical_path then 'duplicate'
             else load_status
         end as file_status,
+        unit_name,
+        unit_written,
+        year,
+        month,
+        sheet,
+        reject_code,
+        reason_zh,
+        reason_en,
+
+        ---------- counts
+        rows_read,
+        rows_loaded,
+        rows_quarantined,
+        rows_ignored_blank,
 
         ---------- dates
+        report_date,
         file_mtime,
+        received_at,
 
         ---------- lineage
+        load_run_id,
         first_seen_run,
         last_seen_run
 

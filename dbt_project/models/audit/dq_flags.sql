@@ -1,0 +1,65 @@
+{#-
+    The flags of the quality stage with the inspection team's decisions. dq.gx_flags is
+    written into the build file between the two dbt passes, so this pass-2 model reads the
+    source directly (no staging model can exist for it in pass 1).
+-#}
+with
+
+gx_flags as (
+
+    select * from {{ source('dq', 'gx_flags') }}
+
+),
+
+flag_decisions as (
+
+    select * from {{ ref('stg_reference__flag_decisions') }}
+
+),
+
+verification_rules as (
+
+    select * from {{ ref('verification_rules') }}
+
+),
+
+decided as (
+
+    select
+        ---------- ids
+        gx_flags.flag_key,
+
+        ---------- descriptive
+        gx_flags.rule,
+        gx_flags.severity,
+        coalesce(verification_rules.is_blocking, false) as is_blocking,
+        case
+            when flag_decisions.decision in ('confirmed', 'dismissed')
+                then flag_decisions.decision
+            else 'open'
+        end as status,
+        gx_flags.unit_name,
+        gx_flags.year,
+        gx_flags.month,
+        gx_flags.project_name,
+        gx_flags.evidence,
+        flag_decisions.decided_by,
+        flag_decisions.decided_at,
+        flag_decisions.note,
+
+        ---------- lineage
+        gx_flags.submission_id,
+        gx_flags.source_file,
+        gx_flags.sheet,
+        gx_flags.row_number,
+        gx_flags.detected_run_id
+
+    from gx_flags
+    left join flag_decisions
+        on gx_flags.flag_key = flag_decisions.flag_key
+    left join verification_rules
+        on gx_flags.rule = verification_rules.rule
+
+)
+
+select * from decided

@@ -1,0 +1,27 @@
+with
+
+file_warnings as (
+
+    select * from {{ ref('stg_ledger__file_warnings') }}
+
+),
+
+final as (
+
+    select
+        source_file,
+        sheet,
+        row_number,
+        warning_code,
+        message_zh,
+        message_en,
+        unit_name,
+        year,
+        month,
+        submission_id,
+        sha256
+    from file_warnings
+
+)
+
+select * from final

@@ -1,0 +1,170 @@
+{#-
+    Each unit's year-to-date performance (目标管理考核) as of each month: reported figures,
+    "时间过半、任务过半" (completion of the annual funds target against elapsed time m/12),
+    the score in its parts, the rank, the open flags, and the verified figures beside the
+    reported ones. Rank is the standard competition rank (1, 2, 2, 4) by score, highest first.
+-#}
+with
+
+units_accumulated as (
+
+    select * from {{ ref('int_units_accumulated_to_month') }}
+
+),
+
+verified_exclusions as (
+
+    select * from {{ ref('int_units_verified_to_month') }}
+
+),
+
+dq_flags as (
+
+    select * from {{ ref('dq_flags') }}
+
+),
+
+score_adjustments as (
+
+    select * from {{ ref('stg_reference__score_adjustments') }}
+
+),
+
+flags_to_month as (
+
+    select
+        units_accumulated.unit_name,
+        units_accumulated.year,
+        units_accumulated.month,
+        count(*) filter (where dq_flags.status = 'open') as open_flags,
+        count(*) filter (where dq_flags.status = 'confirmed') as confirmed_flags
+    from units_accumulated
+    inner join dq_flags
+        on units_accumulated.unit_name = dq_flags.unit_name
+        and units_accumulated.year = dq_flags.year
+        and coalesce(dq_flags.month, 1) <= units_accumulated.month
+    group by 1, 2, 3
+
+),
+
+adjustments_by_year as (
+
+    select
+        unit_name,
+        year,
+        sum(points) filter (where adjustment_kind = 'bonus') as bonus_points,
+        sum(points) filter (where adjustment_kind = 'penalty') as penalty_points
+    from score_adjustments
+    group by 1, 2
+
+),
+
+joined as (
+
+    select
+        units_accumulated.*,
+        coalesce(flags_to_month.open_flags, 0) as open_flags,
+        coalesce(flags_to_month.confirmed_flags, 0) as confirmed_flags,
+        coalesce(adjustments_by_year.bonus_points, 0) as bonus_points,
+        coalesce(adjustments_by_year.penalty_points, 0)
+        + coalesce(flags_to_month.confirmed_flags, 0)
+        * units_accumulated.penalty_per_confirmed_flag as penalty_points,
+        units_accumulated.new_projects
+        - coalesce(verified_exclusions.new_projects_excluded, 0)
+            as verified_new_projects,
+        units_accumulated.funds_wan
+        - coalesce(verified_exclusions.funds_excluded_wan, 0)
+            as verified_funds_wan
+
+    from units_accumulated
+    left join flags_to_month
+        on units_accumulated.unit_name = flags_to_month.unit_name
+        and units_accumulated.year = flags_to_month.year
+        and units_accumulated.month = flags_to_month.month
+    left join adjustments_by_year
+        on units_accumulated.unit_name = adjustments_by_year.unit_name
+        and units_accumulated.year = adjustments_by_year.year
+    left join verified_exclusions
+        on units_accumulated.unit_name = verified_exclusions.unit_name
+        and units_accumulated.year = verified_exclusions.year
+        and units_accumulated.month = verified_exclusions.month
+
+),
+
+scored as (
+
+    select
+        *,
+        100.0 * funds_wan / nullif(target_funds_wan, 0) as completion_share,
+        case
+            when is_blank then 0
+            else base_score + bonus_points - penalty_points
+        end as unrounded_score,
+        case
+            when is_blank then 0
+            else {{ unit_base_score(
+                'verified_funds_wan', 'verified_new_projects',
+                'target_funds_wan', 'target_projects',
+                'month', 'funds_weight', 'projects_weight'
+            ) }} + bonus_points - penalty_points
+        end as unrounded_verified_score
+    from joined
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        year,
+        month,
+        unit_name,
+
+        ---------- descriptive
+        unit_type,
+        is_on_roster,
+        is_blank,
+        open_flags,
+        confirmed_flags,
+
+        ---------- reported figures
+        new_projects,
+        funds_wan,
+        continuing_funds_wan,
+        projects_reported,
+
+        ---------- targets and schedule
+        target_funds_wan,
+        target_projects,
+        round(ytd_target_funds_wan, 4) as ytd_target_funds_wan,
+        round(completion_share, 2) as completion_pct,
+        elapsed_pct,
+        round(completion_share - 100.0 * elapsed_share, 2) as schedule_gap_pct,
+        case
+            when completion_share >= 100.0 * elapsed_share then '超进度'
+            when completion_share < 100.0 * elapsed_share then '欠进度'
+        end as schedule_status_zh,
+
+        ---------- score
+        round(case when is_blank then 0 else base_score end, 2) as base_score,
+        bonus_points,
+        penalty_points,
+        round(unrounded_score, 2) as score,
+        rank() over (
+            partition by year, month order by round(unrounded_score, 2) desc
+        ) as rank,
+
+        ---------- verified figures (核实数)
+        verified_new_projects,
+        verified_funds_wan,
+        round(unrounded_verified_score, 2) as verified_score,
+        rank() over (
+            partition by year, month
+            order by round(unrounded_verified_score, 2) desc
+        ) as verified_rank
+
+    from scored
+
+)
+
+select * from final
