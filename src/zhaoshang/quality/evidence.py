@@ -16,7 +16,7 @@ from decimal import Decimal
 from zhaoshang.errors import mask_pii
 from zhaoshang.quality.rules import SEVERITY_RANK, Rule
 
-MISSING_VALUE = "空"
+MISSING_VALUE = "未填"
 
 
 def flag_key(rule: str, entry_id: str) -> str:
@@ -39,7 +39,7 @@ def is_missing(value: object) -> bool:
 
 
 def format_value(name: str, value: object, *, verbatim: bool = False) -> str:
-    """A feature value as a Chinese sentence wants it: 1,200.5 (万元), 2021, 2021-03-05, 空.
+    """A feature value as a Chinese sentence wants it: 1,200.5 (万元), 2021, 2021-03-05, 未填.
 
     Text is PII-masked unless ``verbatim`` (a USCC that passed its check digit: an 18-digit USCC
     looks like an ID number to the masker, and the inspector needs it whole).

@@ -1,0 +1,77 @@
+"""One real build for the quality tests: ledger fixture → dbt (the dq models and everything
+upstream of them) → GX checkpoint → dq.gx_flags. Built once per module (dbt takes ~10 s)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.quality.ledger_fixture import Fixture, build_ledger
+from zhaoshang.settings import EXPECTATIONS_DIR, Settings
+
+DQ_SELECTION = [
+    "build",
+    "--indirect-selection",
+    "cautious",
+    "--select",
+    "+path:models/intermediate/dq",
+]
+
+
+@dataclass
+class DqBuild:
+    settings: Settings
+    fixture: Fixture
+    build_db: Path
+    summary: dict
+    flags: list[dict]
+    gx_files_before: dict[str, str]
+
+
+def gx_file_hashes() -> dict[str, str]:
+    """The reviewed GX files (everything but the git-ignored uncommitted/)."""
+    root = EXPECTATIONS_DIR / "gx"
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "uncommitted" not in p.relative_to(root).parts
+    }
+
+
+def read_flags(build_db: Path) -> list[dict]:
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        cursor = con.execute("select * from dq.gx_flags order by rule, entry_id")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+@pytest.fixture(scope="module")
+def dq_build(tmp_path_factory) -> DqBuild:
+    from zhaoshang import quality, transform
+    from zhaoshang import settings as settings_module
+
+    base = tmp_path_factory.mktemp("dq")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ZHAOSHANG_RAW_DIR", str(base / "raw"))
+    patch.setenv("ZHAOSHANG_WAREHOUSE", str(base / "warehouse" / "zhaoshang.duckdb"))
+    patch.setenv("ZHAOSHANG_OUTPUT_DIR", str(base / "output"))
+    patch.setenv("ZHAOSHANG_STATE_DIR", str(base / "state"))
+    patch.delenv("ZHAOSHANG_COUNTY_CODE", raising=False)
+    try:
+        settings = settings_module.load()
+        fixture = build_ledger(settings.ledger_path, settings.raw_dir)
+        build_db = settings.build_dir / "warehouse_dq-test.duckdb"
+        build_db.parent.mkdir(parents=True, exist_ok=True)
+        result = transform.run_dbt(settings, build_db, DQ_SELECTION, base / "work", name="dq")
+        assert result.ok, "\n".join(result.failures[:10])
+        before = gx_file_hashes()
+        summary = quality.validate(build_db, "run-1", settings)
+        yield DqBuild(settings, fixture, build_db, summary, read_flags(build_db), before)
+    finally:
+        patch.undo()
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,196 @@
+"""Every planted anomaly is flagged with its rule; no clean look-alike is flagged.
+
+The fixture (ledger_fixture.py) plants each rule of DATA_CONTRACT §5 and, beside them, the
+rows a naive rule would wrongly flag: a 二期 project with its own contract, a shared project
+whose shares add up to 100 %, a 续建 project reported again, a local investor declared as
+local money, a first file superseded by a correction, a month in which nobody reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from tests.quality.conftest import gx_file_hashes, read_flags
+from tests.quality.ledger_fixture import PHONE
+from zhaoshang import quality
+from zhaoshang.quality import evidence
+from zhaoshang.quality.rules import load_rules
+
+
+def _by_entry(flags):
+    return {(f["entry_id"], f["rule"]): f for f in flags}
+
+
+def test_each_planted_anomaly_is_flagged_with_its_rule_and_signal(dq_build):
+    flagged = _by_entry(dq_build.flags)
+    for planted in dq_build.fixture.expected:
+        flag = flagged.get((planted.entry_id, planted.rule))
+        assert flag is not None, f"not flagged: {planted.what} ({planted.rule})"
+        assert flag["signal"] == planted.signal, planted.what
+
+
+def test_nothing_else_is_flagged(dq_build):
+    planted = {(e.entry_id, e.rule) for e in dq_build.fixture.expected}
+    extra = [
+        (f["rule"], f["unit_name"], f["month"], f["project_name"], f["evidence"])
+        for f in dq_build.flags
+        if (f["entry_id"], f["rule"]) not in planted
+    ]
+    assert extra == []
+    flagged_entries = {f["entry_id"] for f in dq_build.flags}
+    assert not flagged_entries & set(dq_build.fixture.clean_rows), [
+        dq_build.fixture.clean_rows[e] for e in flagged_entries & set(dq_build.fixture.clean_rows)
+    ]
+    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 16
+    assert dq_build.summary["by_rule"] == {
+        "OLD_AS_NEW": 2, "INFLATED_AMOUNT": 4, "DUPLICATE_CLAIM": 2, "LOCAL_AS_OUTSIDE": 1,
+        "INVALID_USCC": 2, "TOTAL_MISMATCH": 2, "MISSING_REPORT": 3,
+    }  # fmt: skip
+
+
+def test_clean_look_alikes_are_checked_not_skipped(dq_build):
+    """The look-alikes are in the validated table (so 'not flagged' means 'judged clean')."""
+    with duckdb.connect(str(dq_build.build_db), read_only=True) as con:
+        checked = {
+            r[0] for r in con.execute("select entry_id from intermediate.int_dq_entries").fetchall()
+        }
+        phase_two = con.execute(
+            """select is_phase_two, has_own_contract, earlier_report_match
+               from intermediate.int_dq_entries where project_name = '冷链物流中心二期项目'"""
+        ).fetchall()
+        shared = con.execute(
+            """select distinct claiming_unit_count, share_sum
+               from intermediate.int_dq_entries where project_name = '商贸物流园'"""
+        ).fetchall()
+    superseded = dq_build.fixture.submissions["初报"]
+    clean = {e for e in dq_build.fixture.clean_rows if not e.startswith(superseded)}
+    assert len(clean) > 20 and clean <= checked
+    assert not {e for e in checked if e.startswith(superseded)}
+    assert phase_two == [(True, True, True), (True, True, True)]
+    assert shared == [(2, 100)]
+
+
+def test_superseded_file_is_not_checked(dq_build):
+    superseded = dq_build.fixture.submissions["初报"]
+    assert not [f for f in dq_build.flags if f["submission_id"] == superseded]
+
+
+def test_severity_follows_the_signal(dq_build):
+    severity = {(f["unit_name"], f["rule"], f["signal"]): f["severity"] for f in dq_build.flags}
+    assert severity[("济阳镇", "OLD_AS_NEW", "earlier_year_same_project")] == "high"
+    assert severity[("城关镇", "OLD_AS_NEW", "phase_two_unverified")] == "low"
+    assert severity[("城关镇", "TOTAL_MISMATCH", "total_above_rows")] == "high"
+    assert severity[("会亭镇", "TOTAL_MISMATCH", "differs_with_quarantined_rows")] == "low"
+    assert (
+        severity[("城关镇", "INFLATED_AMOUNT", "above_total_investment,above_contract")] == "high"
+    )
+    assert severity[("会亭镇", "INFLATED_AMOUNT", "cumulative_mismatch")] == "medium"
+
+
+def test_evidence_tells_the_inspector_where_and_why(dq_build):
+    by_signal = {(f["rule"], f["signal"], f["unit_name"]): f for f in dq_build.flags}
+    old = by_signal[("OLD_AS_NEW", "earlier_year_same_project", "济阳镇")]
+    assert (
+        old["source_file"] == "2021/济阳镇1月.xlsx"
+        and old["sheet"] == "Sheet1"
+        and old["row_number"] == 4
+    )
+    assert (
+        "“年产10万吨饲料加工项目”已于2020年5月由济阳镇报送（文件“2020/济阳镇5月.xlsx”，工作表“Sheet1”，第4行"
+        in old["evidence"]
+    )
+    phase = by_signal[("OLD_AS_NEW", "phase_two_unverified", "城关镇")]
+    assert (
+        "二期" in phase["evidence"]
+        and "无法判断" in phase["evidence"]
+        and "“服装加工厂”" in phase["evidence"]
+    )
+    claim = by_signal[("DUPLICATE_CLAIM", "shares_over_100", "会亭镇")]
+    assert (
+        "会亭镇（计入比例100%" in claim["evidence"] and "城关镇（计入比例100%" in claim["evidence"]
+    )
+    assert "合计200%" in claim["evidence"]
+    backwards = by_signal[("INFLATED_AMOUNT", "cumulative_backwards", "城关镇")]
+    assert "600万元" in backwards["evidence"] and "800万元" in backwards["evidence"]
+    mismatch = by_signal[("INFLATED_AMOUNT", "cumulative_mismatch", "会亭镇")]
+    assert "累计到位资金900万元" in mismatch["evidence"] and "之和600万元" in mismatch["evidence"]
+    yuan = by_signal[("INFLATED_AMOUNT", "yuan_as_wan", "济阳镇")]
+    assert "5,000,000万元" in yuan["evidence"] and "“元”填成了“万元”" in yuan["evidence"]
+    total = by_signal[("TOTAL_MISMATCH", "total_above_rows", "城关镇")]
+    assert "合计行2520，各项目行之和2020，多500" in total["evidence"]
+    local = by_signal[("LOCAL_AS_OUTSIDE", "county_registered_investor", "会亭镇")]
+    assert "411426" in local["evidence"] and "“省外”" in local["evidence"]
+    check = by_signal[("INVALID_USCC", "check_digit_mismatch", "会亭镇")]
+    assert "应为“Q”，实为“R”" in check["evidence"]
+    rejected = by_signal[("MISSING_REPORT", "only_rejected", "财政局")]
+    assert rejected["month"] == 3 and "被拒收" in rejected["evidence"]
+
+
+def test_nobody_is_missing_in_a_month_nobody_reported(dq_build):
+    assert not [f for f in dq_build.flags if f["rule"] == "MISSING_REPORT" and f["month"] == 2]
+    assert sorted((f["unit_name"], f["month"]) for f in dq_build.flags if f["rule"] == "MISSING_REPORT") == [
+        ("盐务局", 1), ("盐务局", 3), ("财政局", 3),
+    ]  # fmt: skip
+
+
+def test_no_phone_number_in_any_flag(dq_build):
+    text = " ".join(str(v) for f in dq_build.flags for v in f.values())
+    assert PHONE not in text
+    assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
+    assert "139****5678" in text  # the project name that carried one is masked, not dropped
+
+
+def test_flag_keys_are_stable_across_runs(dq_build):
+    first = {f["flag_key"]: f for f in dq_build.flags}
+    again = quality.validate(dq_build.build_db, "run-2", dq_build.settings)
+    second = {f["flag_key"]: f for f in read_flags(dq_build.build_db)}
+    assert again["flags"] == len(first) and set(second) == set(first)
+    assert {f["detected_run_id"] for f in second.values()} == {"run-2"}
+    for key, flag in second.items():
+        assert key == evidence.flag_key(flag["rule"], flag["entry_id"])
+    missing = next(f for f in second.values() if f["rule"] == "MISSING_REPORT")
+    assert missing["entry_id"] == f"unit_month|{missing['unit_name']}|2021|{missing['month']}"
+
+
+def test_every_signal_and_placeholder_is_described_in_dq_rules(dq_build):
+    rules = {r.rule: r for r in load_rules()}
+    for flag in dq_build.flags:
+        for signal in flag["signal"].split(","):
+            assert rules[flag["rule"]].signal(signal) is not None, (flag["rule"], signal)
+    with duckdb.connect(str(dq_build.build_db), read_only=True) as con:
+        columns = {r[0] for r in con.execute("describe intermediate.int_dq_entries").fetchall()}
+    for rule in rules.values():
+        assert rule.feature_column in columns
+        for signal in rule.signals:
+            placeholders = set(re.findall(r"\{(\w+)\}", signal.evidence_zh))
+            assert placeholders <= columns, (signal.signal, placeholders - columns)
+
+
+def test_gx_flags_exists_and_is_empty_when_nothing_fails(dq_build, tmp_path):
+    clean_db = tmp_path / "clean.duckdb"
+    rules = load_rules()
+    with duckdb.connect(str(clean_db)) as con:
+        con.execute(f"attach '{dq_build.build_db}' as built (read_only)")
+        con.execute("create schema intermediate")
+        all_null = " and ".join(f"{r.feature_column} is null" for r in rules)
+        con.execute(
+            f"create table intermediate.int_dq_entries as select * from built.intermediate.int_dq_entries where {all_null}"
+        )
+        kept = con.execute("select count(*) from intermediate.int_dq_entries").fetchone()[0]
+    summary = quality.validate(clean_db, "run-clean", dq_build.settings)
+    assert kept > 20 and summary["entries_checked"] == kept and summary["flags"] == 0
+    with duckdb.connect(str(clean_db), read_only=True) as con:
+        assert con.execute("select count(*) from dq.gx_flags").fetchone()[0] == 0
+
+
+def test_data_docs_are_built_into_the_output_dir(dq_build):
+    docs = dq_build.settings.output_dir / "data_docs"
+    assert dq_build.summary["data_docs"] == str(docs / "index.html")
+    pages = "".join(p.read_text(encoding="utf-8") for p in docs.rglob("*.html"))
+    assert "以旧充新（OLD_AS_NEW）" in pages and "漏报（MISSING_REPORT）" in pages
+
+
+def test_a_run_does_not_touch_the_reviewed_gx_files(dq_build):
+    assert gx_file_hashes() == dq_build.gx_files_before
