@@ -29,6 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E_BAD_CELL_REF": ("单元格地址超出Excel范围（{detail}）", "a cell reference is outside Excel's limits ({detail})"),
     "E_RESOURCE_LIMIT": ("解析文件超出内存或时间限制，已拒收", "parsing the file exceeded the memory or time limit; rejected"),
     "E_NO_DATA_SHEET": ("找不到填报表：没有可见工作表含有模板表头（{detail}）", "no data sheet found: no visible sheet has the template header ({detail})"),
+    "E_MULTIPLE_DATA_SHEETS": ("多个可见工作表都含有模板表头（{detail}），每个文件只能保留一张填报表", "several visible sheets have the template header ({detail}); keep one data sheet per file"),
     "E_TEMPLATE": ("表头缺少必填列：{detail}", "the header lacks required columns: {detail}"),
     "E_DUP_HEADER": ("表头列重复：{detail}", "duplicate header columns: {detail}"),
     "E_NO_UNIT": ("找不到“填报单位”", "the reporting unit (填报单位) is missing"),
@@ -60,6 +61,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "W_FORMULA_LIKE_TEXT": ("文本以 = + - @ 开头，导出时已按文本处理", "text starts with = + - @; exported as inert text"),
     "W_CONTROL_CHARS": ("已去除不可见控制字符", "invisible control characters were removed"),
     "W_NO_TOTAL_ROW": ("表中没有“合计”行", "the sheet has no 合计 (total) row"),
+    "W_SUBTOTAL_ROW": ("第{detail}行为小计/合计行，未作为项目读取", "row {detail} is a subtotal/total row; not read as a project"),
 }
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")

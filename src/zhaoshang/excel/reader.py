@@ -1,0 +1,470 @@
+"""Reading one workbook in the current process: sniff, pick the data sheet, read its rows.
+
+This is what the sandbox worker runs (``sandbox.py`` puts it behind a process boundary with
+memory and time limits); tests call it directly. File-level problems raise
+``SubmissionRejected``; row-level problems stay on their ``ParsedRow``.
+
+calamine reads the cell values (about 13x faster than openpyxl read-only here); the sniff's
+byte scan of the sheet XML adds what calamine lacks (hidden rows, formulas without a cached
+value, error cells, the 1904 date system).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import python_calamine
+from python_calamine import CalamineWorkbook
+
+from zhaoshang.errors import Problem, SubmissionRejected, column_letter, mask_pii, safe_raw_value
+from zhaoshang.excel.headers import (
+    ColumnCheck,
+    ColumnHeader,
+    HeaderLayout,
+    Merges,
+    check_columns,
+    find_header,
+    header_index,
+    header_key,
+    split_unit,
+)
+from zhaoshang.excel.limits import Limits
+from zhaoshang.excel.model import ParsedRow, ParsedSubmission
+from zhaoshang.excel.sheet import RowKind, classify, is_blank_cell, read_meta
+from zhaoshang.excel.sheetxml import SheetStructure
+from zhaoshang.excel.sniff import Package, SheetEntry, reject, sniff
+from zhaoshang.excel.values import (
+    SPECIAL_RESULTS,
+    WAN_CNY,
+    AmountUnit,
+    CellError,
+    ColumnContext,
+    ColumnConverter,
+    Flagged,
+    parse_unit,
+    raw_text,
+)
+
+RAW_VALUE_CHARS = 200  # quarantine keeps raw values this long (masked)
+
+
+def parse_workbook(path: Path, source_file: str, limits: Limits, today: date | None = None) -> ParsedSubmission:
+    """Read ``path`` as the county form; raise SubmissionRejected for a file-level problem."""
+    package = sniff(path, limits, source_file)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise reject("E_ENCRYPTED", source_file) from None
+    except (python_calamine.ZipError, python_calamine.XmlError):
+        raise reject("E_ZIP_CORRUPT", source_file) from None
+    except python_calamine.CalamineError as error:
+        raise reject("E_UNREADABLE", source_file, type(error).__name__) from None
+    with workbook:
+        return _read_data_sheet(workbook, package, source_file, limits, today or date.today())
+
+
+@dataclass
+class _Candidate:
+    entry: SheetEntry
+    sheet: python_calamine.CalamineSheet
+    layout: HeaderLayout
+    check: ColumnCheck
+    structure: SheetStructure
+
+
+def _read_data_sheet(
+    workbook: CalamineWorkbook, package: Package, source_file: str, limits: Limits, today: date
+) -> ParsedSubmission:
+    warnings: list[Problem] = []
+    candidates: list[_Candidate] = []
+    visible: list[str] = []
+    for entry in package.sheets:
+        if entry.kind != "worksheet" or entry.part is None:
+            continue
+        if entry.state != "visible":
+            warnings.append(Problem("W_HIDDEN_SHEET", source_file, entry.name, detail=entry.name))
+            continue
+        visible.append(entry.name)
+        candidate = _header_candidate(workbook, entry, package, source_file, limits)
+        if candidate:
+            candidates.append(candidate)
+    chosen = _choose_sheet(candidates, visible, source_file)
+    return _read_sheet(chosen, package, source_file, limits, today, warnings)
+
+
+def _header_candidate(
+    workbook: CalamineWorkbook, entry: SheetEntry, package: Package, source_file: str, limits: Limits
+) -> _Candidate | None:
+    structure = package.structures.get(entry.part or "") or SheetStructure()
+    if structure.beyond_limits:
+        # calamine would build one dense range up to that cell: refuse before it tries.
+        raise SubmissionRejected(
+            Problem("E_TOO_LARGE", source_file, entry.name, detail=f"{structure.beyond_limits} > {limits.max_rows} x {limits.max_columns}")
+        )
+    try:
+        sheet = workbook.get_sheet_by_name(entry.name)
+    except python_calamine.CalamineError as error:
+        raise reject("E_UNREADABLE", source_file, type(error).__name__) from None
+    head_rows = limits.header_search_rows + 1
+    head = sheet.to_python(skip_empty_area=False, nrows=head_rows)
+    merges = Merges.from_ranges(sheet.merged_cell_ranges or [], head_rows)
+    layout = find_header(head, merges, limits.header_search_rows)
+    if layout is None:
+        return None
+    return _Candidate(entry, sheet, layout, check_columns(layout), structure)
+
+
+def _choose_sheet(candidates: list[_Candidate], visible: list[str], source_file: str) -> _Candidate:
+    """The one visible sheet with the complete template header (contract §3, RELIABILITY C5)."""
+    complete = [c for c in candidates if not c.check.missing_required]
+    if len(complete) == 1:
+        return complete[0]
+    if len(complete) > 1:
+        names = "、".join(c.entry.name for c in complete)
+        raise reject("E_MULTIPLE_DATA_SHEETS", source_file, safe_raw_value(names))
+    if candidates:
+        best = max(candidates, key=lambda c: c.layout.score)
+        raise SubmissionRejected(
+            Problem("E_TEMPLATE", source_file, best.entry.name, row_number=best.layout.first_row, detail="、".join(best.check.missing_required))
+        )
+    raise reject("E_NO_DATA_SHEET", source_file, safe_raw_value("、".join(visible)) or "-")
+
+
+# --------------------------------------------------------------------------------------------
+# the chosen sheet
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    index: int  # 0-based
+    header: str
+    required: bool
+    is_pii: bool
+    converter: ColumnConverter
+
+
+def _read_sheet(
+    chosen: _Candidate, package: Package, source_file: str, limits: Limits, today: date, warnings: list[Problem]
+) -> ParsedSubmission:
+    sheet_name = chosen.entry.name
+    check = chosen.check
+    if check.duplicates:
+        detail = "; ".join(
+            f"{cols[0].written} ({', '.join(column_letter(c.column_index) for c in cols)})" for cols in check.duplicates.values()
+        )
+        raise SubmissionRejected(Problem("E_DUP_HEADER", source_file, sheet_name, row_number=chosen.layout.first_row, detail=safe_raw_value(detail, 120)))
+    grid = chosen.sheet.to_python(skip_empty_area=False)
+    if len(grid) > limits.max_rows:  # the XML scan should have caught it; calamine is the judge
+        raise SubmissionRejected(Problem("E_TOO_LARGE", source_file, sheet_name, detail=f"{len(grid)} > {limits.max_rows}"))
+    layout = chosen.layout
+    for extra in check.extra:
+        warnings.append(
+            Problem("W_EXTRA_COLUMN", source_file, sheet_name, row_number=layout.first_row, column_index=extra.column_index,
+                    header=extra.written, detail=safe_raw_value(extra.written))
+        )  # fmt: skip
+    footer_rows: list[list[object]] = []
+    above_header = grid[: layout.first_row - 1]
+    columns = _columns(check, package, read_meta(above_header, []).amount_unit, today)
+    rows_out = _RowReader(
+        grid=grid,
+        layout=layout,
+        columns=columns,
+        structure=chosen.structure,
+        merges=Merges.from_ranges(chosen.sheet.merged_cell_ranges or [], len(grid)),
+        source_file=source_file,
+        sheet=sheet_name,
+        footer_rows=footer_rows,
+    ).read()
+    meta = read_meta(above_header, footer_rows)
+    if meta.period_error:
+        raise SubmissionRejected(Problem("E_PERIOD", source_file, sheet_name, detail=meta.period_error))
+    if chosen.structure.protected:
+        warnings.append(Problem("W_PROTECTED", source_file, sheet_name))
+    warnings.extend(rows_out.warnings)
+    if rows_out.total_row is None:
+        warnings.append(Problem("W_NO_TOTAL_ROW", source_file, sheet_name))
+    return ParsedSubmission(
+        sheet=sheet_name,
+        unit_written=meta.unit_written,
+        year=meta.year,
+        month=meta.month,
+        report_date=meta.report_date,
+        header_row=layout.last_row,
+        columns={c.name: c.header for c in columns},
+        rows=rows_out.rows,
+        total_row=rows_out.total_row,
+        rows_ignored_blank=rows_out.blank,
+        warnings=warnings,
+    )
+
+
+def _columns(check: ColumnCheck, package: Package, sheet_unit: AmountUnit | None, today: date) -> list[_Column]:
+    specs = header_index().specs
+    out = []
+    for name, col in sorted(check.mapped.items(), key=lambda kv: kv[1].column_index):
+        spec = specs[name]
+        context = ColumnContext(
+            dtype=spec.dtype,
+            amount_unit=_amount_unit(spec.label_zh, col, sheet_unit) if spec.dtype == "amount" else WAN_CNY,
+            date1904=package.date1904,
+            today=today,
+        )
+        out.append(_Column(name, col.column_index - 1, col.written, spec.required, spec.is_pii, _converter(context)))
+    return out
+
+
+_CONVERTERS: dict[ColumnContext, ColumnConverter] = {}
+
+
+def _converter(context: ColumnContext) -> ColumnConverter:
+    """One converter per column context for the life of the process: the sandbox worker reads
+    hundreds of files whose sectors, statuses, dates and round amounts repeat."""
+    if context not in _CONVERTERS:
+        if len(_CONVERTERS) > 256:
+            _CONVERTERS.clear()
+        _CONVERTERS[context] = ColumnConverter(context)
+    return _CONVERTERS[context]
+
+
+def _amount_unit(label_zh: str, column: ColumnHeader, sheet_unit: AmountUnit | None) -> AmountUnit | None:
+    """Unit of a bare number in this column: the header's own, else the sheet's 单位：…, else the label's.
+
+    ``None`` when the header names another currency than the column's (every value E_CURRENCY).
+    """
+    canonical_unit = parse_unit(split_unit(header_key(label_zh))[1] or "万元") or WAN_CNY
+    header_unit = parse_unit(column.unit_word) if column.unit_word else None
+    if header_unit is not None:
+        return header_unit if header_unit.currency == canonical_unit.currency else None
+    if sheet_unit is not None and sheet_unit.currency == canonical_unit.currency:
+        return sheet_unit
+    return canonical_unit
+
+
+# --------------------------------------------------------------------------------------------
+# rows
+
+
+@dataclass
+class _RowsResult:
+    rows: list[ParsedRow]
+    total_row: ParsedRow | None
+    blank: int
+    warnings: list[Problem]
+
+
+class _RowReader:
+    """Classifies every row below the header, then converts the project rows column by column."""
+
+    def __init__(
+        self,
+        *,
+        grid: list[list[object]],
+        layout: HeaderLayout,
+        columns: list[_Column],
+        structure: SheetStructure,
+        merges: Merges,
+        source_file: str,
+        sheet: str,
+        footer_rows: list[list[object]],
+    ):
+        self.grid = grid
+        self.layout = layout
+        self.columns = columns
+        self.structure = structure
+        self.merges = merges
+        self.source_file = source_file
+        self.sheet = sheet
+        self.footer_rows = footer_rows
+        self.content_indexes = [c.index for c in columns if c.name != "seq"]
+        self.special = _special_cells(structure)
+        self.warnings: list[Problem] = []
+        self.attention = self._attention_cells()
+
+    def _attention_cells(self) -> dict[int, list[tuple[int, str, str]]]:
+        """column index (0-based) -> [(grid row index, code, detail)] for cells calamine misreads.
+
+        A formula without a cached value and an error value both read as ''; a cell merged down
+        from the row above belongs to that row (RELIABILITY C8, C13, C14).
+        """
+        out: dict[int, list[tuple[int, str, str]]] = {}
+        for row_number, cols in self.special.items():
+            for col, (code, detail) in cols.items():
+                out.setdefault(col - 1, []).append((row_number - 1, code, detail))
+        for (i, c), (anchor_row, _) in self.merges.anchor.items():
+            if anchor_row < i and i >= self.layout.last_row and (c not in out or all(r != i for r, _, _ in out[c])):
+                out.setdefault(c, []).append((i, "E_MERGED_VALUE", ""))
+        return out
+
+    def read(self) -> _RowsResult:
+        total: ParsedRow | None = None
+        blank_rows: list[int] = []
+        project: list[int] = []  # grid indexes of project rows
+        for i in range(self.layout.last_row, len(self.grid)):
+            row = self.grid[i]
+            row_number = i + 1
+            kind = self._kind(row, i, row_number in self.special)
+            if kind is RowKind.PROJECT:
+                project.append(i)
+            elif kind is RowKind.BLANK:
+                blank_rows.append(row_number)
+            elif kind is RowKind.FOOTER:
+                self.footer_rows.append(row)
+            elif kind is RowKind.TOTAL and total is None:
+                total = self._total_row(row, row_number)
+            elif kind in (RowKind.TOTAL, RowKind.SUBTOTAL):
+                self.warnings.append(Problem("W_SUBTOTAL_ROW", self.source_file, self.sheet, row_number=row_number, detail=row_number))
+        rows = self._project_rows(project)
+        last_project = project[-1] + 1 if project else 0
+        blank = sum(1 for r in blank_rows if r < last_project)  # trailing blank/styled rows do not count
+        return _RowsResult(rows, total, blank, self.warnings)
+
+    def _kind(self, row: list[object], i: int, has_special: bool) -> RowKind:
+        empty = row.count("")
+        if not has_special and empty == len(row):
+            return RowKind.BLANK
+        if empty >= len(row) - 2:  # few cells: whitespace-only ones must not count as content
+            non_empty = [c for c, v in enumerate(row) if not is_blank_cell(v)]
+            if not non_empty and not has_special:
+                return RowKind.BLANK
+            count = len(non_empty)
+            single_wide = count == 1 and self._merged_width(i, non_empty[0]) >= 3
+        else:
+            count, single_wide = len(row) - empty, False
+        first_text = next((v for v in row if v.__class__ is str and v and not v.isspace()), None)
+        kind = classify(row, first_text, single_wide, count)
+        if kind is RowKind.PROJECT and not has_special and not any(not is_blank_cell(row[c]) for c in self.content_indexes):
+            return RowKind.BLANK  # only 序号 (pre-numbered template rows) or unmapped columns
+        return kind
+
+    def _merged_width(self, i: int, c: int) -> int:
+        anchor = (i, c)
+        width = 1
+        while self.merges.anchor.get((i, c + width)) == anchor:
+            width += 1
+        return width
+
+    def _project_rows(self, project: list[int]) -> list[ParsedRow]:
+        grid = self.grid
+        problems: dict[int, list[Problem]] = {}  # position in ``project`` -> problems
+        positions = {i: k for k, i in enumerate(project)} if self.attention else {}
+        columns_out = []
+        for column in self.columns:
+            idx = column.index
+            cells = [grid[i][idx] for i in project]  # calamine rows are rectangular
+            out, has_special, has_none = column.converter.convert_all(cells)
+            self._cell_problems(column, project, positions, cells, out, problems, has_special, has_none)
+            columns_out.append(out)
+        names = [c.name for c in self.columns]
+        rows = [
+            ParsedRow(i + 1, dict(zip(names, values)))
+            for i, values in zip(project, zip(*columns_out))
+        ] if columns_out else [ParsedRow(i + 1, {}) for i in project]
+        self._duplicates(project, rows, problems)
+        hidden = self.structure.hidden_rows
+        for k, row in enumerate(rows):
+            if k in problems:
+                row.problems = problems[k]
+                row.raw_values = self._raw_values(grid[project[k]])
+            if row.row_number in hidden:
+                self.warnings.append(Problem("W_HIDDEN_ROW", self.source_file, self.sheet, row_number=row.row_number, detail=row.row_number))
+        return rows
+
+    def _cell_problems(
+        self,
+        column: _Column,
+        project: list[int],
+        positions: dict[int, int],
+        cells: list[object],
+        out: list[object],
+        problems: dict[int, list[Problem]],
+        has_special: bool,
+        has_none: bool,
+    ) -> None:
+        """Turn CellErrors/Flagged results, XML-only facts and merges into problems; None them out."""
+        bad: set[int] = set()
+        for k in [k for k, v in enumerate(out) if v.__class__ in SPECIAL_RESULTS] if has_special else ():
+            result = out[k]
+            row_number = project[k] + 1
+            if isinstance(result, Flagged):
+                self.warnings.append(self._problem(result.warning, column, row_number, cells[k], ""))
+                out[k] = result.value
+                continue
+            raw = cells[k]
+            detail = "" if column.is_pii else safe_raw_value(result.detail if result.detail != "" else raw_text(raw))
+            problems.setdefault(k, []).append(self._problem(result.code, column, row_number, raw, detail))
+            out[k] = None
+            bad.add(k)
+        for i, code, detail in self.attention.get(column.index, ()):
+            k = positions.get(i)
+            if k is None:
+                continue  # not a project row (a total row's formula, a footer merge, ...)
+            problems.setdefault(k, []).append(self._problem(code, column, i + 1, detail, detail))
+            out[k] = None
+            bad.add(k)
+        if column.required and (has_none or has_special or bad):
+            for k in [k for k, v in enumerate(out) if v is None]:
+                if k not in bad:
+                    problems.setdefault(k, []).append(self._problem("E_REQUIRED", column, project[k] + 1, cells[k], ""))
+
+    def _duplicates(self, project: list[int], rows: list[ParsedRow], problems: dict[int, list[Problem]]) -> None:
+        """Second and later copies of a row are E_DUP_ROW (序号 left out: a copy renumbered is still a copy)."""
+        grid = self.grid
+        seen: dict[tuple[object, ...], int] = {}
+        for k, i in enumerate(project):
+            row = grid[i]
+            key = tuple([row[c] for c in self.content_indexes])
+            first = seen.setdefault(key, i + 1)
+            if first != i + 1:
+                problems.setdefault(k, []).append(
+                    Problem("E_DUP_ROW", self.source_file, self.sheet, row_number=i + 1, detail=first)
+                )
+
+    def _total_row(self, row: list[object], row_number: int) -> ParsedRow:
+        values: dict[str, object] = {}
+        problems: list[Problem] = []
+        for column in self.columns:
+            if not column.name.endswith("_wan"):
+                continue
+            raw = row[column.index]
+            result = column.converter.convert(raw)
+            if isinstance(result, CellError):
+                problems.append(self._problem(result.code, column, row_number, raw, safe_raw_value(raw_text(raw))))
+                result = None
+            values[column.name] = result.value if isinstance(result, Flagged) else result
+        return ParsedRow(row_number, values, problems, self._raw_values(row))
+
+    def _raw_values(self, row: list[object]) -> dict[str, str]:
+        out = {}
+        for column in self.columns:
+            raw = row[column.index]
+            if raw != "":
+                text = mask_pii(raw_text(raw))
+                out[column.name] = text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
+        return out
+
+    def _problem(self, code: str, column: _Column, row_number: int, raw: object, detail: object) -> Problem:
+        return Problem(
+            code,
+            self.source_file,
+            self.sheet,
+            row_number=row_number,
+            column_index=column.index + 1,
+            column_name=column.name,
+            header=column.header,
+            raw_value=None if raw == "" else safe_raw_value(raw_text(raw)),
+            detail=detail,
+        )
+
+
+def _special_cells(structure: SheetStructure) -> dict[int, dict[int, tuple[str, str]]]:
+    """row -> column -> (code, detail) for cells whose calamine value ('') is not what they hold."""
+    out: dict[int, dict[int, tuple[str, str]]] = {}
+    for row, col in structure.formula_without_value:
+        out.setdefault(row, {})[col] = ("E_FORMULA_NO_VALUE", "")
+    for (row, col), text in structure.error_cells.items():
+        out.setdefault(row, {})[col] = ("E_CELL_ERROR", text)
+    return out
+

@@ -1,0 +1,208 @@
+"""Structural facts about one worksheet that calamine does not report, from its raw XML.
+
+calamine gives cell values, merged ranges and sheet visibility. It gives an empty string both
+for a formula without a cached value and for an Excel error value, says nothing about hidden
+rows or sheet protection, and builds one dense range from A1 to the furthest cell (a single cell
+at XFD1048576 asks for half a terabyte). This module finds, with byte searches over the sheet
+XML (no XML parser: the sniff has already rejected any DTD), the few cells that matter:
+
+- cells beyond Excel's grid (E_BAD_CELL_REF) or holding a value beyond the row/column limits;
+- ``<row hidden="1">`` rows; ``<f>`` cells without ``<v>``; ``t="e"`` error cells;
+- ``<sheetProtection>``.
+
+Only candidates are decoded, so the cost is a few linear byte scans per sheet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+EXCEL_MAX_ROW = 1_048_576
+EXCEL_MAX_COL = 16_384  # XFD
+
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+_ATTR_R = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)(\d*)["']""")
+_VALUE_TEXT = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>([^<]*)<")
+_HIDDEN = re.compile(rb"""hidden\s*=\s*["'](?:1|true)["']""")
+_ERROR_TYPE = re.compile(rb"""t\s*=\s*["']e["']""")  # literal first: the engine skips ahead fast
+
+
+class BadCellRef(Exception):
+    """A cell or row reference outside Excel's grid; ``ref`` is printable ASCII, at most 20 chars."""
+
+    def __init__(self, ref: str):
+        super().__init__(ref)
+        self.ref = ref
+
+
+@dataclass
+class SheetStructure:
+    """Coordinates are 1-based (row, column)."""
+
+    hidden_rows: set[int] = field(default_factory=set)
+    formula_without_value: set[tuple[int, int]] = field(default_factory=set)
+    error_cells: dict[tuple[int, int], str] = field(default_factory=dict)
+    protected: bool = False
+    beyond_limits: str | None = None  # first cell holding a value beyond max_rows/max_columns
+
+
+def column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _greater_digits(limit: int) -> str:
+    """Regex for decimal numbers (no leading zeros) greater than ``limit``."""
+    text = str(limit)
+    alternatives = [rf"[1-9]\d{{{len(text)},}}"]
+    for i, ch in enumerate(text):
+        if ch != "9":
+            rest = len(text) - i - 1
+            alternatives.append(f"{text[:i]}[{int(ch) + 1}-9]" + (rf"\d{{{rest}}}" if rest else ""))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _greater_letters(limit: int) -> str:
+    """Regex for column letters whose column number is greater than ``limit``."""
+    letters = ""
+    n = limit
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    alternatives = [f"[A-Za-z]{{{len(letters) + 1},}}"]
+    for i, ch in enumerate(letters):
+        if ch != "Z":
+            rest = len(letters) - i - 1
+            nxt = chr(ord(ch) + 1)
+            alternatives.append(f"{letters[:i]}[{nxt}-Z{nxt.lower()}-z]" + (f"[A-Za-z]{{{rest}}}" if rest else ""))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+@lru_cache(maxsize=8)
+def _beyond_pattern(max_rows: int, max_columns: int) -> re.Pattern[bytes]:
+    """References beyond min(limit, Excel's grid): the only ones worth decoding.
+
+    Starts with the literal ``r`` so the regex engine can skip ahead quickly; the caller checks
+    that the match is a whole attribute.
+    """
+    rows = _greater_digits(min(max_rows, EXCEL_MAX_ROW))
+    cols = _greater_letters(min(max_columns, EXCEL_MAX_COL))
+    pattern = rf"""r\s*=\s*["'](?:({cols})(\d+)|([A-Za-z]*)({rows}))["']"""
+    return re.compile(pattern.encode())
+
+
+def scan_sheet(data: bytes, max_rows: int, max_columns: int) -> SheetStructure:
+    """Raise BadCellRef for a reference outside Excel's grid, else collect the structure."""
+    root = _ROOT.search(data, 0, 4096)
+    prefix = root.group(1) + b":" if root and root.group(1) else b""
+    structure = SheetStructure(protected=b"<" + prefix + b"sheetProtection" in data)
+    _scan_beyond(data, prefix, max_rows, max_columns, structure)
+    _scan_hidden_rows(data, prefix, structure)
+    _scan_formulas(data, prefix, structure)
+    _scan_errors(data, prefix, structure)
+    return structure
+
+
+def _tag_start(data: bytes, pos: int) -> int:
+    return data.rfind(b"<", 0, pos)
+
+
+def _tag_is(data: bytes, start: int, name: bytes) -> bool:
+    end = start + 1 + len(name)
+    return data[start + 1 : end] == name and data[end : end + 1] in (b" ", b"\t", b"\r", b"\n", b">", b"/")
+
+
+def _cell_end(data: bytes, start: int, prefix: bytes) -> int:
+    """End of a <c> element starting at ``start`` (self-closing or not)."""
+    open_end = data.find(b">", start)
+    if open_end < 0:
+        return len(data)
+    if data[open_end - 1 : open_end] == b"/":
+        return open_end + 1
+    close = data.find(b"</" + prefix + b"c>", open_end)
+    return len(data) if close < 0 else close
+
+
+def _has_value(data: bytes, start: int, end: int, prefix: bytes) -> bool:
+    body = data[start:end]
+    return any(
+        re.search(b"<" + re.escape(prefix + tag) + rb"[\s>/]", body) is not None for tag in (b"v", b"is")
+    )
+
+
+def _scan_beyond(data: bytes, prefix: bytes, max_rows: int, max_columns: int, out: SheetStructure) -> None:
+    for m in _beyond_pattern(max_rows, max_columns).finditer(data):
+        if data[m.start() - 1 : m.start()] not in (b" ", b"\t", b"\r", b"\n"):
+            continue  # part of another attribute name
+        letters = (m.group(1) or m.group(3) or b"").decode("ascii")
+        digits = (m.group(2) or m.group(4) or b"0").decode("ascii")
+        row, col = int(digits), column_number(letters) if letters else 0
+        if row > EXCEL_MAX_ROW or col > EXCEL_MAX_COL:
+            raise BadCellRef(f"{letters}{digits}"[:20])
+        start = _tag_start(data, m.start())
+        if out.beyond_limits is None and _tag_is(data, start, prefix + b"c"):
+            if _has_value(data, start, _cell_end(data, start, prefix), prefix):
+                out.beyond_limits = f"{letters}{digits}"
+
+
+def _cell_position(data: bytes, start: int, prefix: bytes) -> tuple[int, int] | None:
+    """(row, column) of the <c> element at ``start``, from its r attribute or by counting."""
+    open_end = data.find(b">", start)
+    m = _ATTR_R.search(data, start, open_end)
+    if m and m.group(1) and m.group(2):
+        return int(m.group(2)), column_number(m.group(1).decode("ascii"))
+    # No r attribute (allowed by the standard, written by some generators): count siblings.
+    row_start = data.rfind(b"<" + prefix + b"row", 0, start)
+    if row_start < 0:
+        return None
+    row = _row_number(data, row_start, prefix)
+    cells = re.findall(b"<" + re.escape(prefix) + rb"c[\s>/]", data[row_start:start])
+    return row, len(cells) + 1
+
+
+def _row_number(data: bytes, row_start: int, prefix: bytes) -> int:
+    m = _ATTR_R.search(data, row_start, data.find(b">", row_start))
+    if m and m.group(2) and not m.group(1):
+        return int(m.group(2))
+    return len(re.findall(b"<" + re.escape(prefix) + rb"row[\s>/]", data[:row_start])) + 1
+
+
+def _scan_hidden_rows(data: bytes, prefix: bytes, out: SheetStructure) -> None:
+    for m in _HIDDEN.finditer(data):
+        start = _tag_start(data, m.start())
+        if _tag_is(data, start, prefix + b"row"):
+            out.hidden_rows.add(_row_number(data, start, prefix))
+
+
+def _scan_formulas(data: bytes, prefix: bytes, out: SheetStructure) -> None:
+    """<f> cells whose <v> is missing: calamine and openpyxl (data_only) would both say 'empty'."""
+    open_cell = b"<" + prefix + b"c"
+    for m in re.finditer(b"<" + re.escape(prefix) + rb"f[\s>/]", data):
+        start = data.rfind(open_cell, 0, m.start())
+        while start >= 0 and not _tag_is(data, start, prefix + b"c"):
+            start = data.rfind(open_cell, 0, start)
+        if start < 0:
+            continue
+        if not _has_value(data, start, _cell_end(data, start, prefix), prefix):
+            position = _cell_position(data, start, prefix)
+            if position:
+                out.formula_without_value.add(position)
+
+
+def _scan_errors(data: bytes, prefix: bytes, out: SheetStructure) -> None:
+    for m in _ERROR_TYPE.finditer(data):
+        if data[m.start() - 1 : m.start()] not in (b" ", b"\t", b"\r", b"\n"):
+            continue  # part of another attribute name
+        start = _tag_start(data, m.start())
+        if not _tag_is(data, start, prefix + b"c"):
+            continue
+        end = _cell_end(data, start, prefix)
+        value = _VALUE_TEXT.search(data, start, end)
+        position = _cell_position(data, start, prefix)
+        if position:
+            text = value.group(1).decode("utf-8", "replace")[:20] if value else "#ERROR"
+            out.error_cells[position] = text

@@ -1,0 +1,355 @@
+"""Sniff before parsing: decide from bytes alone whether a file may reach a spreadsheet parser.
+
+RELIABILITY §3 rule 2 and catalogue A/B. Checks run cheapest first and all of them before
+calamine or openpyxl see the file: magic bytes (empty, OLE/CFB, text, zip), the zip central
+directory (entry count, declared sizes, compression ratio, duplicate names, zip encryption), the
+package's parts (xlsb, macros), then one read of every part (bounded by the declared sizes just
+checked) that rejects any DTD/entity declaration, cell references beyond Excel's grid and
+oversized shared-string tables, and collects each worksheet's structure (sheetxml). The result
+describes the workbook's sheets for the reader.
+"""
+
+from __future__ import annotations
+
+import codecs
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from defusedxml import ElementTree as SafeET
+
+from zhaoshang.errors import Problem, SubmissionRejected
+from zhaoshang.excel.limits import Limits
+from zhaoshang.excel.sheetxml import BadCellRef, SheetStructure, scan_sheet
+
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_UTF16_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_WORKSHEET_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*["'](\d+)["']""")
+_SHARED_ITEM = re.compile(rb"<(?:\w+:)?si[\s>/]")
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    name: str
+    state: str  # visible / hidden / veryHidden
+    kind: str  # worksheet / chartsheet / dialogsheet
+    part: str | None  # zip member name of the sheet XML
+
+
+@dataclass(frozen=True)
+class Package:
+    """What the sniff learned about a workbook that passed every check."""
+
+    sheets: tuple[SheetEntry, ...]
+    date1904: bool
+    structures: dict[str, SheetStructure]  # worksheet part -> what calamine does not report
+
+
+def reject(code: str, source_file: str | None, detail: object = "") -> SubmissionRejected:
+    return SubmissionRejected(Problem(code=code, source_file=source_file, detail=detail))
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+
+
+def sniff(path: Path, limits: Limits, source_file: str | None) -> Package:
+    """Raise SubmissionRejected unless ``path`` is a plain .xlsx within the limits."""
+    size = path.stat().st_size
+    if size == 0:
+        raise reject("E_EMPTY", source_file)
+    if size > limits.max_file_bytes:
+        raise reject("E_TOO_LARGE", source_file, f"{_mb(size)} > {_mb(limits.max_file_bytes)}")
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(OLE_MAGIC):
+        raise _ole_problem(path, source_file)
+    if head.startswith(EMPTY_ZIP_MAGIC):
+        raise reject("E_ZIP_CORRUPT", source_file)
+    if not head.startswith(ZIP_MAGIC):
+        raise _non_zip_problem(head, source_file)
+    return _check_package(path, limits, source_file)
+
+
+def _ole_problem(path: Path, source_file: str | None) -> SubmissionRejected:
+    """An OLE/CFB container: an encrypted .xlsx (password to open) or a legacy .xls/.et."""
+    try:
+        import msoffcrypto
+        from msoffcrypto.format.ooxml import OOXMLFile
+
+        with path.open("rb") as f:
+            office = msoffcrypto.OfficeFile(f)
+            if isinstance(office, OOXMLFile) and office.is_encrypted():
+                return reject("E_ENCRYPTED", source_file)
+    except Exception:  # noqa: BLE001 - any unreadable CFB is still "not an .xlsx"
+        pass
+    return reject("E_LEGACY_XLS", source_file)
+
+
+_OTHER_BINARY = {b"%PDF": "PDF", b"Rar!": "RAR", b"7z\xbc\xaf": "7z", b"\x1f\x8b": "gzip"}
+
+
+def _non_zip_problem(head: bytes, source_file: str | None) -> SubmissionRejected:
+    for magic, name in _OTHER_BINARY.items():
+        if head.startswith(magic):
+            return reject("E_UNSUPPORTED_FORMAT", source_file, name)
+    if _looks_like_text(head):
+        return reject("E_NOT_XLSX_TEXT", source_file)
+    return reject("E_UNSUPPORTED_FORMAT", source_file, "unknown")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """CSV (UTF-8, GBK, UTF-16 'Unicode text'), HTML or XML: decodable, no NUL bytes."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return True
+        except UnicodeDecodeError as error:
+            if error.start >= len(head) - 4:  # a multi-byte character cut by the 4 KB read
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# zip container
+
+
+def _declared_entry_count(path: Path) -> int | None:
+    """Entry count from the end-of-central-directory record, read before zipfile lists entries."""
+    with path.open("rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - 65_557))
+        tail = f.read()
+    pos = tail.rfind(EMPTY_ZIP_MAGIC)
+    if pos < 0 or pos + 22 > len(tail):
+        return None
+    total = struct.unpack("<H", tail[pos + 10 : pos + 12])[0]
+    return None if total == 0xFFFF else total  # zip64: zipfile reads the real count
+
+
+def _check_package(path: Path, limits: Limits, source_file: str | None) -> Package:
+    declared = _declared_entry_count(path)
+    if declared is not None and declared > limits.max_zip_entries:
+        raise reject("E_TOO_MANY_PARTS", source_file, f"{declared} > {limits.max_zip_entries}")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise reject("E_ZIP_CORRUPT", source_file) from None
+    with archive:
+        infos = archive.infolist()
+        _check_directory(infos, limits, source_file)
+        names = {info.filename for info in infos}
+        _check_part_kinds(archive, names, source_file)
+        scan = _scan_xml_parts(archive, infos, limits, source_file)
+        return _read_workbook(archive, names, scan, limits, source_file)
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, source_file: str | None) -> None:
+    if len(infos) > limits.max_zip_entries:
+        raise reject("E_TOO_MANY_PARTS", source_file, f"{len(infos)} > {limits.max_zip_entries}")
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename.lower()
+        if name in seen:  # two readers may pick different copies of a duplicated part
+            raise reject("E_ZIP_CORRUPT", source_file)
+        seen.add(name)
+        if info.flag_bits & 0x1:
+            raise reject("E_ENCRYPTED", source_file)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise reject("E_UNSUPPORTED_FORMAT", source_file, f"zip method {info.compress_type}")
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= limits.ratio_check_min_bytes and ratio > limits.max_compression_ratio:
+            raise reject("E_TOO_LARGE", source_file, f"{info.filename}: {ratio:.0f}:1")
+    if total > limits.max_uncompressed_bytes:
+        raise reject("E_TOO_LARGE", source_file, f"{_mb(total)} > {_mb(limits.max_uncompressed_bytes)}")
+
+
+def _check_part_kinds(archive: zipfile.ZipFile, names: set[str], source_file: str | None) -> None:
+    lower = {n.lower() for n in names}
+    if "mimetype" in lower:
+        raise reject("E_UNSUPPORTED_FORMAT", source_file, "OpenDocument (.ods)")
+    if "[content_types].xml" not in lower:
+        raise reject("E_UNSUPPORTED_FORMAT", source_file, "zip")
+    content_types = _read_capped(archive, _member(names, "[Content_Types].xml"), 1 << 20, source_file)
+    if "xl/workbook.bin" in lower or b"sheet.binary" in content_types:
+        raise reject("E_UNSUPPORTED_FORMAT", source_file, ".xlsb")
+    if any(n.endswith("vbaproject.bin") for n in lower) or re.search(rb"macroEnabled|macrosheet", content_types, re.I):
+        raise reject("E_MACRO", source_file)
+    if not any(n.startswith("xl/") for n in lower):
+        kind = "Word (.docx)" if any(n.startswith("word/") for n in lower) else "OOXML"
+        raise reject("E_UNSUPPORTED_FORMAT", source_file, kind)
+
+
+def _member(names: set[str], wanted: str) -> str:
+    for name in names:
+        if name.lower() == wanted.lower():
+            return name
+    return wanted
+
+
+def _read_capped(archive: zipfile.ZipFile, name: str, cap: int, source_file: str | None) -> bytes:
+    try:
+        with archive.open(name) as member:
+            data = member.read(cap + 1)
+    except KeyError:
+        return b""
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+        raise reject("E_ZIP_CORRUPT", source_file) from None
+    if len(data) > cap:
+        raise reject("E_TOO_LARGE", source_file, name)
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# XML parts
+
+
+@dataclass
+class _ScanResult:
+    structures: dict[str, SheetStructure] = field(default_factory=dict)  # worksheet part -> facts
+
+
+def _scan_xml_parts(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, source_file: str | None
+) -> _ScanResult:
+    """One read of every part: DTD/entities anywhere, shared strings, worksheet facts.
+
+    Every part is searched, whatever its name: a worksheet may be stored as 'image1.png' and
+    still be what the workbook's relationships point the parser at.
+
+    Parts are read whole, one at a time: zipfile stops at each entry's declared size (and fails
+    the CRC beyond it), and the declared sizes were capped above, so memory stays bounded.
+    """
+    result = _ScanResult()
+    for info in infos:
+        if info.is_dir():
+            continue
+        data = _read_member(archive, info, source_file)
+        if _has_dtd(data):
+            raise reject("E_XML_ENTITY", source_file)
+        name = info.filename.lower()
+        if name.endswith("sharedstrings.xml"):
+            _check_shared_strings(data, limits, source_file)
+        elif _WORKSHEET_ROOT.search(data, 0, 4096):
+            try:
+                result.structures[info.filename] = scan_sheet(data, limits.max_rows, limits.max_columns)
+            except BadCellRef as bad:
+                raise reject("E_BAD_CELL_REF", source_file, bad.ref) from None
+    return result
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source_file: str | None) -> bytes:
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error):
+        raise reject("E_ZIP_CORRUPT", source_file) from None
+
+
+def _has_dtd(data: bytes) -> bool:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        # A UTF-16 part would hide '<!DOCTYPE' from a byte search.
+        return _UTF16_DTD.search(data.decode("utf-16", "replace")) is not None
+    return b"<!" in data and _DTD.search(data) is not None
+
+
+def _check_shared_strings(data: bytes, limits: Limits, source_file: str | None) -> None:
+    declared = _UNIQUE_COUNT.search(data, 0, 4096)
+    count = int(declared.group(1)) if declared else 0
+    if count <= limits.max_shared_strings:
+        count = max(count, len(_SHARED_ITEM.findall(data)))  # a lying uniqueCount still counts
+    if count > limits.max_shared_strings:
+        raise reject("E_TOO_MANY_STRINGS", source_file, f"{count} > {limits.max_shared_strings}")
+
+
+# --------------------------------------------------------------------------------------------
+# workbook.xml
+
+
+def _read_workbook(
+    archive: zipfile.ZipFile, names: set[str], scan: _ScanResult, limits: Limits, source_file: str | None
+) -> Package:
+    workbook_part = _office_document(archive, names, source_file)
+    if workbook_part not in names:
+        raise reject("E_UNSUPPORTED_FORMAT", source_file, "OOXML")
+    root = _parse_xml(_read_capped(archive, workbook_part, 8 << 20, source_file), source_file)
+    rels_part = posixpath.join(posixpath.dirname(workbook_part), "_rels", posixpath.basename(workbook_part) + ".rels")
+    targets = _relationships(archive, names, rels_part, posixpath.dirname(workbook_part), source_file)
+    sheet_elements = root.findall(f"{{{_MAIN_NS}}}sheets/{{{_MAIN_NS}}}sheet")
+    if len(sheet_elements) > limits.max_sheets:
+        raise reject("E_TOO_MANY_PARTS", source_file, f"{len(sheet_elements)} > {limits.max_sheets}")
+    sheets = []
+    for element in sheet_elements:
+        target, kind = targets.get(element.get(f"{{{_REL_NS}}}id", ""), (None, "worksheet"))
+        sheets.append(
+            SheetEntry(
+                name=element.get("name", ""),
+                state=element.get("state", "visible"),
+                kind=kind,
+                part=target if target in names else None,
+            )
+        )
+    if not any(s.kind == "worksheet" and s.part for s in sheets):
+        raise reject("E_NO_DATA_SHEET", source_file, "0")
+    properties = root.find(f"{{{_MAIN_NS}}}workbookPr")
+    date1904 = properties is not None and properties.get("date1904", "false").lower() in ("1", "true")
+    return Package(tuple(sheets), date1904, scan.structures)
+
+
+def _parse_xml(data: bytes, source_file: str | None):  # noqa: ANN202 - ElementTree element
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except Exception:  # noqa: BLE001 - malformed XML or a forbidden construct
+        raise reject("E_ZIP_CORRUPT", source_file) from None
+
+
+def _office_document(archive: zipfile.ZipFile, names: set[str], source_file: str | None) -> str:
+    rels = _relationships(archive, names, "_rels/.rels", "", source_file)
+    for target, kind in rels.values():
+        if kind == "officeDocument" and target:
+            return target
+    return "xl/workbook.xml"
+
+
+def _relationships(
+    archive: zipfile.ZipFile, names: set[str], rels_part: str, base: str, source_file: str | None
+) -> dict[str, tuple[str | None, str]]:
+    """rId -> (zip member name, relationship kind: worksheet / chartsheet / officeDocument / ...)."""
+    member = _member(names, rels_part)
+    if member not in names:
+        return {}
+    root = _parse_xml(_read_capped(archive, member, 1 << 20, source_file), source_file)
+    out = {}
+    for rel in root.findall(f"{{{_PKG_REL_NS}}}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            path = None
+        elif target.startswith("/"):
+            path = target.lstrip("/")
+        else:
+            path = posixpath.normpath(posixpath.join(base, target))
+        out[rel.get("Id", "")] = (_member(names, path) if path else None, rel.get("Type", "").rsplit("/", 1)[-1])
+    return out
