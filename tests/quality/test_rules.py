@@ -194,3 +194,17 @@ def test_data_docs_are_built_into_the_output_dir(dq_build):
 
 def test_a_run_does_not_touch_the_reviewed_gx_files(dq_build):
     assert gx_file_hashes() == dq_build.gx_files_before
+
+
+def test_the_real_flags_make_a_clean_alert(dq_build):
+    """The digest composed from this build's flags: counts add up, nothing personal, no markup."""
+    from zhaoshang.alerts import build_email, compose_flags_alert
+
+    alert = compose_flags_alert(dq_build.flags, run_id="run-1", recipients=("duchazu@example.cn",))
+    message = build_email(alert, "zhaoshang@example.cn")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert alert.subject.startswith("【招商引资疑点】新增16条：以旧充新2、以小充大4、拼凑挂靠2")
+    assert alert.alert_key in alert.subject
+    assert "城关镇（共 5 条）" in text and "盐务局（共 2 条）" in text
+    for body in (text, alert.body_html, alert.subject):
+        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)
