@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.alerts.support import SmtpServer, free_port
+from alert_fixtures import SmtpServer, free_port
 
 
 @pytest.fixture

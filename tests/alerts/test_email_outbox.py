@@ -11,8 +11,8 @@ from email.parser import BytesParser
 import duckdb
 import openpyxl
 import pytest
+from alert_fixtures import FLAGS, PHONE, SmtpServer, free_port, publish_flags
 
-from tests.alerts.support import FLAGS, PHONE, SmtpServer, free_port, publish_flags
 from zhaoshang import alerts
 from zhaoshang import settings as settings_module
 

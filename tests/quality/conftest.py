@@ -3,16 +3,14 @@ upstream of them) → GX checkpoint → dq.gx_flags. Built once per module (dbt 
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
+from dq_fixture import Fixture, build_ledger, gx_file_hashes, read_flags
 
-from tests.quality.ledger_fixture import Fixture, build_ledger
-from zhaoshang.settings import EXPECTATIONS_DIR, Settings
+from zhaoshang.settings import Settings
 
 DQ_SELECTION = [
     "build",
@@ -31,23 +29,6 @@ class DqBuild:
     summary: dict
     flags: list[dict]
     gx_files_before: dict[str, str]
-
-
-def gx_file_hashes() -> dict[str, str]:
-    """The reviewed GX files (everything but the git-ignored uncommitted/)."""
-    root = EXPECTATIONS_DIR / "gx"
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "uncommitted" not in p.relative_to(root).parts
-    }
-
-
-def read_flags(build_db: Path) -> list[dict]:
-    with duckdb.connect(str(build_db), read_only=True) as con:
-        cursor = con.execute("select * from dq.gx_flags order by rule, entry_id")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 @pytest.fixture(scope="module")

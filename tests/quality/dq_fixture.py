@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from zhaoshang.ledger_schema import create_schema
+from zhaoshang.settings import EXPECTATIONS_DIR
 
 COUNTY = "411426"
 SHEET = "Sheet1"
@@ -315,3 +316,20 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
     fx.missing("盐务局", 2021, 3, "no_report")
     con.close()
     return fx
+
+
+def gx_file_hashes() -> dict[str, str]:
+    """The reviewed GX files (everything but the git-ignored uncommitted/)."""
+    root = EXPECTATIONS_DIR / "gx"
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "uncommitted" not in p.relative_to(root).parts
+    }
+
+
+def read_flags(build_db: Path) -> list[dict]:
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        cursor = con.execute("select * from dq.gx_flags order by rule, entry_id")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]

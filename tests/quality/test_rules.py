@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 
 import duckdb
+from dq_fixture import PHONE, gx_file_hashes, read_flags
 
-from tests.quality.conftest import gx_file_hashes, read_flags
-from tests.quality.ledger_fixture import PHONE
 from zhaoshang import quality
 from zhaoshang.quality import evidence
 from zhaoshang.quality.rules import load_rules
