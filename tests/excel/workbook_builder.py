@@ -29,15 +29,25 @@ FOOTER = [["填表人：张三      联系电话：13812345678      审核人：
 USCC = "91411426MA44XXXX1X"
 
 
+# Short names for headers that are not Python identifiers (they carry full-width brackets).
+ALIASES = {
+    "total": "计划总投资（万元）",
+    "contract": "合同引资额（万元）",
+    "period": "本期到位资金（万元）",
+    "cumulative": "累计到位资金（万元）",
+    "usd": "利用外资（万美元）",
+}
+
+
 def project_row(i: int, **changes: object) -> list[object]:
-    """A valid project row; ``changes`` maps a standard header to another raw value."""
+    """A valid project row; ``changes`` maps a standard header (or an ALIASES name) to a raw value."""
     row: list[object] = [
         i, f"项目{i}", f"投资公司{i}", USCC, "省外", "二产", "新引进", date(2021, 3, 5),
         "已签约", 1000 + i, 800, 100, 300, None, "否", "第二届儒商文化研讨暨经贸洽谈会",
         "王五 13900001111", None,
     ]  # fmt: skip
     for header, value in changes.items():
-        row[COL[header]] = value
+        row[COL[ALIASES.get(header, header)]] = value
     return row
 
 
@@ -246,3 +256,39 @@ def inline_row(row_number: int, values: Sequence[object]) -> str:
         else:
             cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>')
     return f'<row r="{row_number}">' + "".join(cells) + "</row>"
+
+
+def legacy_xls_bytes(stream_name: str = "Workbook", payload: bytes = b"\x09\x08\x10\x00" + b"\x00" * 4092) -> bytes:
+    """A minimal but well-formed OLE/CFB container (v3) holding one stream, as a .xls has.
+
+    Layout: header, sector 0 = FAT, sector 1 = directory, sectors 2.. = the stream (>= 4096
+    bytes, so no mini stream is needed).
+    """
+    import struct
+
+    end, free, fat_sector = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    payload = payload.ljust(max(4096, -(-len(payload) // 512) * 512), b"\x00")
+    n = len(payload) // 512
+    header = struct.pack(
+        "<8s16sHHHHH6sIIIIIIIII",
+        bytes.fromhex("D0CF11E0A1B11AE1"), b"\x00" * 16, 0x3E, 3, 0xFFFE, 9, 6, b"\x00" * 6,
+        0, 1, 1, 0, 4096, end, 0, end, 0,
+    )  # fmt: skip
+    header += struct.pack("<109I", 0, *([free] * 108))
+    fat = [fat_sector, end] + [3 + k for k in range(n - 1)] + [end]
+    fat_bytes = struct.pack(f"<{len(fat)}I", *fat) + struct.pack("<I", free) * (128 - len(fat))
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        encoded = (name + "\x00").encode("utf-16-le") if name else b""
+        return struct.pack(
+            "<64sHBBIII16sIQQII4s",
+            encoded.ljust(64, b"\x00"), len(encoded), kind, 1 if name else 0, free, free, child,
+            b"\x00" * 16, 0, 0, 0, start, size, b"\x00" * 4,
+        )  # fmt: skip
+
+    directory = (
+        entry("Root Entry", 5, 1, end, 0)
+        + entry(stream_name, 2, free, 2, len(payload))
+        + entry("", 0, free, 0, 0) * 2
+    )
+    return header + fat_bytes + directory + payload
