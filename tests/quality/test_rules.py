@@ -183,6 +183,15 @@ def test_gx_flags_exists_and_is_empty_when_nothing_fails(dq_build, tmp_path):
     with duckdb.connect(str(clean_db), read_only=True) as con:
         assert con.execute("select count(*) from dq.gx_flags").fetchone()[0] == 0
 
+    # an inbox with nothing in it yet: no entries at all
+    with duckdb.connect(str(clean_db)) as con:
+        con.execute("delete from intermediate.int_dq_entries")
+        con.execute("drop schema dq cascade")
+    summary = quality.validate(clean_db, "run-empty", dq_build.settings)
+    assert summary["entries_checked"] == 0 and summary["flags"] == 0
+    with duckdb.connect(str(clean_db), read_only=True) as con:
+        assert con.execute("select count(*) from dq.gx_flags").fetchone()[0] == 0
+
 
 def test_data_docs_are_built_into_the_output_dir(dq_build):
     docs = dq_build.settings.output_dir / "data_docs"
