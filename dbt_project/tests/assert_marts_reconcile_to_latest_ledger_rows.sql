@@ -1,7 +1,8 @@
 {#-
     Nothing lost, nothing counted twice: for each year, the funds in the marts as of the
-    latest month (headline + continuing) equal Σ 本期到位资金 over the ledger rows of the
-    latest submission of each unit-month, re-derived here from the staged ledger; and the
+    latest month (headline + continuing) equal Σ 本期到位资金 × 本单位计入比例 over the ledger
+    rows of the latest submission of each unit-month, re-derived here from the staged ledger;
+    and the
     register's funds to date equal all of those rows.
 -#}
 with
@@ -49,7 +50,13 @@ ledger_by_year as (
 
     select
         project_rows.year,
-        sum(project_rows.funds_period_wan) as funds_wan
+        sum(
+            cast(
+                project_rows.funds_period_wan
+                * coalesce(project_rows.credit_share_pct, 100) / 100
+                as decimal(18, 4)
+            )
+        ) as funds_wan
     from project_rows
     inner join latest_submissions
         on project_rows.submission_id = latest_submissions.submission_id

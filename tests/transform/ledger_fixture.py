@@ -9,7 +9,7 @@ Inbox (all amounts 万元):
   报告日期 is earlier): 高端纺织 100, 电商物流中心 50, 食用菌 30.
 - 济阳镇 2021-01 更正: 高端纺织 二产 800 总投资 120, 电商物流中心 三产 200 总投资 50,
   食用菌 续建 一产 30.
-- 济阳镇 2021-02: 高端纺织 80, "电商物流 中心" (same project: whitespace only) 20, 食用菌 10,
+- 济阳镇 2021-02: 高端纺织 80 of which 本单位计入比例 50 % (so 40 counts), "电商物流 中心" (same project: whitespace only) 20, 食用菌 10,
   农村公路专项 专项资金 6000 总投资 (重大项目) 300; one quarantined row, one blank row.
 - 济阳镇 2021-02 withdrawn (the file left the inbox): 农村公路专项 9999 — must not count.
 - 骆集乡 2021-01: 服装加工厂 二产 350 总投资 40; the same file twice in the inbox (duplicate).
@@ -80,7 +80,7 @@ SUBMISSIONS = {
                             _row(MUSHROOM, "mushroom", "一产", "续建", 3000, 30)]),
     "sha_jy_2021_02": ("济阳镇", 2021, 2, date(2021, 3, 4), datetime(2021, 3, 4, 9), datetime(2021, 3, 5, 2),
                        {"submissions/济阳镇/2月.xlsx": True},
-                       [_row(TEXTILE, "textile", "二产", "新引进", 800, 80),
+                       [_row(TEXTILE, "textile", "二产", "新引进", 800, 80, credit_share_pct=50),
                         _row("电商物流 中心", "logistics", "三产", "新引进", 200, 20),
                         _row(MUSHROOM, "mushroom", "一产", "续建", 3000, 10),
                         _row(ROAD, "road", "专项资金", "新引进", 6000, 300)]),

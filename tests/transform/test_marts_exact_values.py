@@ -22,17 +22,18 @@ def test_sector_summary_has_every_sector_every_month_with_new_funds_and_loans(pl
     assert got == {
         # January: the corrected file wins (高端纺织 120, not 100); 食用菌 is 续建 (first reported 2020).
         (1, "一产"): (0, 0, 0.0, 30),
-        (1, "二产"): (2, 160, 76.19, 0),
-        (1, "三产"): (1, 50, 23.81, 0),
+        (1, "二产"): (2, 160, 76.1905, 0),
+        (1, "三产"): (1, 50, 23.8095, 0),
         (1, "专项资金"): (0, 0, 0.0, 0),
         (1, "金融贷款"): (0, 0, 0.0, 0),
-        # February, year to date: the withdrawn file's 9999 is not there; 电商物流 中心 is the same
-        # project as 电商物流中心; 农村公路专项 is claimed by two units (two projects as reported).
+        # February, year to date: the withdrawn file's 9999 is not there; 高端纺织 counts 50 % of
+        # its 80; 电商物流 中心 is the same project as 电商物流中心; 农村公路专项 is claimed by two
+        # units (two projects as reported). Shares of 1430.
         (2, "一产"): (0, 0, 0.0, 40),
-        (2, "二产"): (2, 300, 20.41, 0),
-        (2, "三产"): (1, 70, 4.76, 0),
-        (2, "专项资金"): (2, 600, 40.82, 0),
-        (2, "金融贷款"): (0, 500, 34.01, 0),
+        (2, "二产"): (2, 260, 18.1818, 0),
+        (2, "三产"): (1, 70, 4.8951, 0),
+        (2, "专项资金"): (2, 600, 41.958, 0),
+        (2, "金融贷款"): (0, 500, 34.965, 0),
     }
 
 
@@ -44,7 +45,7 @@ def test_the_spine_ends_at_the_latest_month_the_inbox_holds(plain_warehouse):
 def test_size_bands_count_new_projects_only(plain_warehouse):
     rows = query(plain_warehouse, "select * from marts.size_band_summary where year = 2021 and month = 2")
     got = {r["size_band"]: (r["new_projects"], r["funds_wan"], r["major_projects"]) for r in rows}
-    assert got == {"<300": (1, 70, 0), "300-499": (1, 100, 0), "500-999": (1, 200, 0), ">=1000": (2, 600, 2)}
+    assert got == {"<300": (1, 70, 0), "300-499": (1, 100, 0), "500-999": (1, 160, 0), ">=1000": (2, 600, 2)}
 
 
 def test_unit_performance_scores_ranks_and_schedule(plain_warehouse):
@@ -53,17 +54,18 @@ def test_unit_performance_scores_ranks_and_schedule(plain_warehouse):
     # 70 × funds / (target × 2/12) + 30 × new / (target_projects × 2/12)
     assert {u: (r["new_projects"], r["funds_wan"], r["continuing_funds_wan"], r["score"], r["rank"])
             for u, r in feb.items()} == {
-        "济阳镇": (3, 570, 40, 244.5, 2),   # 70 × 570/200 + 30 × 3/2
+        "济阳镇": (3, 530, 40, 230.5, 2),   # 70 × 530/200 + 30 × 3/2
         "骆集乡": (2, 400, 0, 340.0, 1),    # 70 × 400/100 + 30 × 2/1
         "农行": (0, 500, 0, 87.5, 3),       # 70 × 500/400; no project target
         "烟草局": (0, 0, 0, 0.0, 4),        # 空白
     }
-    assert feb["济阳镇"]["completion_pct"] == 47.5          # 570 / 1200
-    assert feb["济阳镇"]["elapsed_pct"] == 16.67
-    assert feb["济阳镇"]["schedule_gap_pct"] == 30.83       # 47.5 − 16.667
+    assert feb["济阳镇"]["completion_pct"] == 44.1667       # 530 / 1200
+    assert feb["济阳镇"]["elapsed_pct"] == 16.6667
+    assert feb["济阳镇"]["schedule_gap_pct"] == 27.5        # 44.1667 − 16.6667
     assert feb["济阳镇"]["schedule_status_zh"] == "超进度"
-    assert feb["烟草局"]["schedule_gap_pct"] == -16.67
+    assert feb["烟草局"]["schedule_gap_pct"] == -16.6667
     assert feb["烟草局"]["schedule_status_zh"] == "欠进度"
+    assert [feb[u]["reported_this_month"] for u in ("济阳镇", "骆集乡", "农行", "烟草局")] == [True, True, True, False]
     assert [feb[u]["is_blank"] for u in ("济阳镇", "骆集乡", "农行", "烟草局")] == [False, False, False, True]
     # January: 农行 has not reported yet, so it is blank and ties with 烟草局.
     jan = {u: rows[(1, u)] for u in ("济阳镇", "骆集乡", "农行", "烟草局")}
@@ -93,6 +95,10 @@ def test_project_register_one_row_per_reported_project_without_personal_data(pla
     logistics = rows[("济阳镇", "电商物流 中心")]  # as last written
     assert (logistics["funds_to_date_wan"], logistics["size_band"], logistics["source_file"]) == (
         70, "<300", "submissions/济阳镇/2月.xlsx")
+    textile = rows[("济阳镇", "高端纺织项目")]
+    assert (textile["funds_to_date_wan"], textile["credit_share_pct"]) == (160, 50)  # 120 + 50 % of 80
+    loan = rows[("农行", "流动资金贷款")]
+    assert (loan["size_band"], loan["is_major"]) == (None, False)  # a loan is not a project to band
     road = rows[("济阳镇", "农村公路专项")]
     assert (road["is_major"], road["funds_to_date_wan"]) == (True, 300)
     columns = query(plain_warehouse, "select column_name from information_schema.columns where table_schema in "
@@ -141,4 +147,4 @@ def test_absent_optional_office_files_mean_no_decisions_and_no_adjustments(plain
 def test_amounts_stay_exact_decimals(plain_warehouse):
     (row,) = query(plain_warehouse, "select funds_wan from marts.unit_performance "
                                     "where year = 2021 and month = 2 and unit_name = '济阳镇'")
-    assert row["funds_wan"] == Decimal("570")
+    assert row["funds_wan"] == Decimal("530")

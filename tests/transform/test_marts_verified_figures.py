@@ -29,7 +29,7 @@ def test_flag_status_comes_from_the_latest_decision(flagged_warehouse):
 
 
 def test_verified_exclusions_list_the_rows_left_out(flagged_warehouse):
-    rows = query(flagged_warehouse, "select unit_name, month, project_name, rules, funds_period_wan "
+    rows = query(flagged_warehouse, "select unit_name, month, project_name, rules, credited_funds_period_wan "
                                     "from audit.verified_exclusions order by month, unit_name")
     assert [tuple(r.values()) for r in rows] == [
         ("济阳镇", 1, "电商物流中心", "OLD_AS_NEW", 50),
@@ -46,7 +46,10 @@ def test_unit_performance_reported_and_verified_side_by_side(flagged_warehouse):
                "verified_funds_wan", "verified_new_projects", "verified_score", "verified_rank",
                "open_flags", "confirmed_flags")
     table = {k: tuple(r[c] for c in columns) for k, r in got.items()}
-    assert table[(2, "济阳镇")] == (570, 3, 244.5, 0, 5, 239.5, 2, 500, 2, 200.0, 1, 3, 1)
+    # 济阳镇: 230.5 − 5; verified without both rows of 电商物流中心 (50 + 20):
+    # 70 × 460/200 + 30 × 2/2 − 5 = 186.
+    assert table[(2, "济阳镇")] == (530, 3, 230.5, 0, 5, 225.5, 2, 460, 2, 186.0, 1, 3, 1)
+    # 骆集乡: 340 + 2; verified without its claim on 农村公路专项: 70 × 100/100 + 30 × 1/1 + 2 = 102.
     assert table[(2, "骆集乡")] == (400, 2, 340.0, 2, 0, 342.0, 1, 100, 1, 102.0, 2, 1, 0)
     assert table[(2, "农行")] == (500, 0, 87.5, 0, 0, 87.5, 3, 500, 0, 87.5, 3, 0, 1)
     assert table[(2, "烟草局")] == (0, 0, 0.0, 3, 0, 0.0, 4, 0, 0, 0.0, 4, 2, 0)

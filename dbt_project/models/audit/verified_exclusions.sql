@@ -153,7 +153,7 @@ final as (
         flags_per_row.has_confirmed_flag,
 
         ---------- amounts
-        project_rows.funds_period_wan,
+        project_rows.credited_funds_period_wan,
 
         ---------- lineage
         project_rows.source_file

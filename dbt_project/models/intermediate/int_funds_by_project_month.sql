@@ -1,7 +1,8 @@
 {#-
     A project's report for one month. A project listed twice in one sheet (重复统计) has its
     funds added up here, as the office adds them; the flag rules point at the repetition.
-    Descriptive values come from the project's last row in the sheet.
+    Descriptive values come from the project's last row in the sheet. credited_funds_wan
+    (the unit's 计入比例 of the funds) is what every figure counts.
 -#}
 with
 
@@ -19,6 +20,7 @@ summed as (
         month,
         count(*) as rows_in_month,
         sum(funds_period_wan) as funds_period_wan,
+        sum(credited_funds_period_wan) as credited_funds_wan,
         sum(funds_cumulative_wan) as funds_cumulative_wan
 
     from project_rows
@@ -65,7 +67,9 @@ final as (
         ---------- amounts
         last_row_in_month.total_investment_wan,
         last_row_in_month.contract_amount_wan,
+        last_row_in_month.credit_share_pct,
         summed.funds_period_wan,
+        summed.credited_funds_wan,
         summed.funds_cumulative_wan,
 
         ---------- dates

@@ -3,6 +3,9 @@
     (unit, year, month). Adds the as-reported project identity (DATA_CONTRACT §4): unit, the
     project name with whitespace and zero-width characters removed (Python already applied
     NFKC), and the investor's USCC; project_id = md5 of the three joined by '|'.
+    credited_funds_period_wan is the unit's part of the funds: 本单位计入比例 (credit_share_pct,
+    100 when not given) of 本期到位资金, for a project several units introduced together.
+    金融贷款 (a sector without project count) has no size band.
 -#}
 with
 
@@ -21,6 +24,12 @@ submissions_ranked as (
 size_bands as (
 
     select * from {{ ref('size_bands') }}
+
+),
+
+sectors as (
+
+    select * from {{ ref('sectors') }}
 
 ),
 
@@ -93,9 +102,11 @@ final as (
         identified.is_high_tech,
         identified.signing_event,
         identified.evidence_type,
-        size_bands.size_band,
+        case when sectors.counts_projects then size_bands.size_band end
+            as size_band,
         coalesce(
-            identified.total_investment_wan
+            sectors.counts_projects
+            and identified.total_investment_wan
             >= major_threshold.major_project_min_wan,
             false
         ) as is_major,
@@ -104,6 +115,11 @@ final as (
         identified.total_investment_wan,
         identified.contract_amount_wan,
         identified.funds_period_wan,
+        cast(
+            identified.funds_period_wan
+            * coalesce(identified.credit_share_pct, 100) / 100
+            as decimal(18, 4)
+        ) as credited_funds_period_wan,
         identified.funds_cumulative_wan,
         identified.foreign_usd_wan,
         identified.credit_share_pct,
@@ -119,6 +135,8 @@ final as (
 
     from identified
     left join major_threshold on true
+    left join sectors
+        on identified.sector = sectors.sector
     left join size_bands
         on identified.total_investment_wan >= size_bands.lower_wan
         and (

@@ -54,7 +54,7 @@ accumulated as (
         project_id,
         year,
         as_of_month,
-        sum(funds_period_wan) as funds_ytd_wan,
+        sum(credited_funds_wan) as funds_ytd_wan,
         sum(rows_in_month) as rows_ytd,
         count(*) as months_reported_ytd
     from reports_to_month

@@ -16,6 +16,12 @@ projects_accumulated as (
 
 ),
 
+submissions_ranked as (
+
+    select * from {{ ref('int_submissions_ranked_latest') }}
+
+),
+
 score_weights as (
 
     select * from {{ ref('score_weights') }}
@@ -51,6 +57,16 @@ unit_totals as (
 
 ),
 
+reports_this_month as (
+
+    select distinct
+        unit_name,
+        year,
+        month
+    from submissions_ranked
+
+),
+
 joined as (
 
     select
@@ -62,6 +78,7 @@ joined as (
         ---------- descriptive
         targets.unit_type,
         targets.is_on_roster,
+        reports_this_month.unit_name is not null as reported_this_month,
         coalesce(unit_totals.projects_reported, 0) as projects_reported,
         coalesce(unit_totals.new_projects, 0) as new_projects,
 
@@ -85,6 +102,10 @@ joined as (
         on targets.unit_name = unit_totals.unit_name
         and targets.year = unit_totals.year
         and targets.month = unit_totals.month
+    left join reports_this_month
+        on targets.unit_name = reports_this_month.unit_name
+        and targets.year = reports_this_month.year
+        and targets.month = reports_this_month.month
     left join weights_by_year
         on targets.year = weights_by_year.year
 

@@ -39,7 +39,7 @@ final as (
         latest_month,
         month = latest_month as is_latest_month,
         month / 12.0 as elapsed_share,
-        round(month * 100.0 / 12, 2) as elapsed_pct
+        round(month * 100.0 / 12, 4) as elapsed_pct
     from months
 
 )

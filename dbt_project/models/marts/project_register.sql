@@ -21,7 +21,7 @@ funds_to_date as (
 
     select
         project_id,
-        sum(funds_period_wan) as funds_to_date_wan,
+        sum(credited_funds_wan) as funds_to_date_wan,
         count(*) as months_reported
     from project_months
     group by 1
@@ -62,6 +62,7 @@ final as (
         ---------- amounts
         latest_report.total_investment_wan,
         latest_report.contract_amount_wan,
+        latest_report.credit_share_pct,
         funds_to_date.funds_to_date_wan,
         latest_report.funds_cumulative_wan as latest_funds_cumulative_wan,
 

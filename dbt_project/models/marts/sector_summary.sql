@@ -71,7 +71,7 @@ final as (
         round(
             100.0 * funds_wan
             / nullif(sum(funds_wan) over (partition by year, month), 0),
-            2
+            4
         ) as share_pct,
         continuing_funds_wan
     from every_sector_every_month

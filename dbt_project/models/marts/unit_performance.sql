@@ -123,6 +123,7 @@ final as (
         ---------- descriptive
         unit_type,
         is_on_roster,
+        reported_this_month,
         is_blank,
         open_flags,
         confirmed_flags,
@@ -137,30 +138,30 @@ final as (
         target_funds_wan,
         target_projects,
         round(ytd_target_funds_wan, 4) as ytd_target_funds_wan,
-        round(completion_share, 2) as completion_pct,
+        round(completion_share, 4) as completion_pct,
         elapsed_pct,
-        round(completion_share - 100.0 * elapsed_share, 2) as schedule_gap_pct,
+        round(completion_share - 100.0 * elapsed_share, 4) as schedule_gap_pct,
         case
             when completion_share >= 100.0 * elapsed_share then '超进度'
             when completion_share < 100.0 * elapsed_share then '欠进度'
         end as schedule_status_zh,
 
         ---------- score
-        round(case when is_blank then 0 else base_score end, 2) as base_score,
+        round(case when is_blank then 0 else base_score end, 4) as base_score,
         bonus_points,
         penalty_points,
-        round(unrounded_score, 2) as score,
+        round(unrounded_score, 4) as score,
         rank() over (
-            partition by year, month order by round(unrounded_score, 2) desc
+            partition by year, month order by round(unrounded_score, 4) desc
         ) as rank,
 
         ---------- verified figures (核实数)
         verified_new_projects,
         verified_funds_wan,
-        round(unrounded_verified_score, 2) as verified_score,
+        round(unrounded_verified_score, 4) as verified_score,
         rank() over (
             partition by year, month
-            order by round(unrounded_verified_score, 2) desc
+            order by round(unrounded_verified_score, 4) desc
         ) as verified_rank
 
     from scored

@@ -31,7 +31,7 @@ excluded_to_month as (
         spine.year,
         spine.month,
         count(*) as rows_excluded,
-        sum(exclusions.funds_period_wan) as funds_excluded_wan
+        sum(exclusions.credited_funds_period_wan) as funds_excluded_wan
     from exclusions
     inner join spine
         on exclusions.year = spine.year
