@@ -134,6 +134,24 @@ def _has_value(data: bytes, start: int, end: int, prefix: bytes) -> bool:
     )
 
 
+_STRING_TYPE = re.compile(rb"""\st\s*=\s*["']str["']""")
+
+
+def _has_cached_value(data: bytes, start: int, end: int, prefix: bytes) -> bool:
+    """A formula cell's cached result: a non-empty <v>, an inline string, or t="str" with <v>.
+
+    openpyxl and other tools write ``<f>..</f><v/>``: an empty <v> is no value. Only a string
+    formula may legitimately cache the empty string.
+    """
+    value = _VALUE_TEXT.search(data, start, end)
+    if value and value.group(1).strip():
+        return True
+    open_end = data.find(b">", start, end)
+    if _STRING_TYPE.search(data, start, open_end):
+        return _has_value(data, start, end, prefix)
+    return re.search(b"<" + re.escape(prefix) + rb"is[\s>]", data[start:end]) is not None
+
+
 def _scan_beyond(data: bytes, prefix: bytes, max_rows: int, max_columns: int, out: SheetStructure) -> None:
     for m in _beyond_pattern(max_rows, max_columns).finditer(data):
         if data[m.start() - 1 : m.start()] not in (b" ", b"\t", b"\r", b"\n"):
@@ -187,7 +205,7 @@ def _scan_formulas(data: bytes, prefix: bytes, out: SheetStructure) -> None:
             start = data.rfind(open_cell, 0, start)
         if start < 0:
             continue
-        if not _has_value(data, start, _cell_end(data, start, prefix), prefix):
+        if not _has_cached_value(data, start, _cell_end(data, start, prefix), prefix):
             position = _cell_position(data, start, prefix)
             if position:
                 out.formula_without_value.add(position)
