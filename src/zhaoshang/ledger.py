@@ -59,18 +59,11 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def default_reader(batch: list[tuple[Path, str]]):
-    """Parse files (sandboxed, possibly in parallel); yields (index, result) in any order."""
+    """Parse files in sandboxed worker processes; yields (index, result) in input order."""
     from zhaoshang import excel
 
-    read_many = getattr(excel, "read_submissions", None)
-    if read_many is not None:
-        yield from read_many(batch)
-        return
-    for index, (path, source_file) in enumerate(batch):
-        try:
-            yield index, excel.read_submission(path, source_file=source_file)
-        except SubmissionRejected as rejected:
-            yield index, rejected
+    for index, (_path, result) in enumerate(excel.read_submissions(batch)):
+        yield index, result
 
 
 def load_new_submissions(
