@@ -38,6 +38,7 @@ LOGISTICS = "91330100MA2L0G0101"
 TEXTILE = "91320500MA1TEX0118"
 BUILDING = "91410100MA40BLD12A"
 HERB = "91411400MA40HRB13G"
+FERTILIZER = "91411400MA40FRT16F"
 LOCAL_FARM = "91411426MA44FRM14W"  # registered in the county itself
 LOCAL_SHOP = "91411426MA44HP015R"
 PACK_BAD_CHECK = "91320500MA1PAK016R"  # valid would end in Q
@@ -222,6 +223,8 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
             funds_period_wan=1000, funds_cumulative_wan=1000),
         Row("药材种植基地", HERB, sector="一产", total_investment_wan=2000, contract_amount_wan=1500,
             funds_period_wan=500, funds_cumulative_wan=500),
+        Row("有机肥厂项目", FERTILIZER, total_investment_wan=3000, contract_amount_wan=2000,
+            funds_period_wan=400, funds_cumulative_wan=900),
     ])  # fmt: skip
 
     # ---- 2021: data for January and March only (nobody reported February)
@@ -303,6 +306,11 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
     fx.submission("会亭镇", 2021, 3, [
         Row("光伏电站项目", SOLAR, project_kind="续建", total_investment_wan=6000,
             contract_amount_wan=5000, funds_period_wan=300, funds_cumulative_wan=1500),
+        # re-signed as new under the very same name: 以旧充新 only — its cumulative restarting
+        # below last year's is what re-signing means, not a second finding
+        Row("有机肥厂项目", FERTILIZER, total_investment_wan=3000, contract_amount_wan=2000,
+            funds_period_wan=100, funds_cumulative_wan=100, signed_date=date(2021, 3, 2),
+            expect=("OLD_AS_NEW", "earlier_year_same_project")),
     ])  # fmt: skip
 
     fx.submission("财政局", 2021, 1, [

@@ -42,9 +42,9 @@ def test_nothing_else_is_flagged(dq_build):
     assert not flagged_entries & set(dq_build.fixture.clean_rows), [
         dq_build.fixture.clean_rows[e] for e in flagged_entries & set(dq_build.fixture.clean_rows)
     ]
-    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 16
+    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 17
     assert dq_build.summary["by_rule"] == {
-        "OLD_AS_NEW": 2, "INFLATED_AMOUNT": 4, "DUPLICATE_CLAIM": 2, "LOCAL_AS_OUTSIDE": 1,
+        "OLD_AS_NEW": 3, "INFLATED_AMOUNT": 4, "DUPLICATE_CLAIM": 2, "LOCAL_AS_OUTSIDE": 1,
         "INVALID_USCC": 2, "TOTAL_MISMATCH": 2, "MISSING_REPORT": 3,
     }  # fmt: skip
 
@@ -211,8 +211,8 @@ def test_the_real_flags_make_a_clean_alert(dq_build):
     alert = compose_flags_alert(dq_build.flags, run_id="run-1", recipients=("duchazu@example.cn",))
     message = build_email(alert, "zhaoshang@example.cn")
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert alert.subject.startswith("【招商引资疑点】新增16条：以旧充新2、以小充大4、拼凑挂靠2")
+    assert alert.subject.startswith("【招商引资疑点】新增17条：以旧充新3、以小充大4、拼凑挂靠2")
     assert alert.alert_key in alert.subject
-    assert "城关镇（共 5 条）" in text and "盐务局（共 2 条）" in text
+    assert "城关镇（共 5 条）" in text and "会亭镇（共 7 条）" in text and "盐务局（共 2 条）" in text
     for body in (text, alert.body_html, alert.subject):
         assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)

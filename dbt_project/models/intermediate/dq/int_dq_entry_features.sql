@@ -211,7 +211,11 @@ earlier_best_match as (
 
 ),
 
-{#- 以小充大: the same project's previous report (any earlier month, this unit) -#}
+{#-
+    以小充大: the same project's previous report (any earlier month, this unit). A 新引进 row
+    is compared within its year only: a project re-signed as new restarts its cumulative
+    funds, and that an earlier year reported it is the 以旧充新 finding, not a second one.
+-#}
 project_periods as (
 
     select
@@ -230,10 +234,12 @@ project_periods as (
 
 ),
 
-previous_reports as (
+latest_earlier_periods as (
 
     select
         rows_named.entry_id,
+        rows_named.year,
+        rows_named.project_kind,
         project_periods.previous_year,
         project_periods.previous_month,
         project_periods.previous_cumulative_wan,
@@ -246,6 +252,14 @@ previous_reports as (
     asof left join project_periods
         on rows_named.project_id = project_periods.project_id
         and rows_named.period_index > project_periods.period_index
+
+),
+
+previous_reports as (
+
+    select *
+    from latest_earlier_periods
+    where not (project_kind = '新引进' and previous_year < year)
 
 ),
 
