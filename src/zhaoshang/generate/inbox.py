@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import calendar
 import csv
+import multiprocessing
+import os
 import random
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -186,8 +189,6 @@ def _mtime(report: Report, rng: random.Random) -> datetime:
 
 def _set_mtime(path: Path, when: datetime) -> None:
     ts = calendar.timegm(when.timetuple())
-    import os
-
     os.utime(path, (ts, ts))
 
 
@@ -210,46 +211,86 @@ def _pick_writer(scenario: Scenario, rng: random.Random) -> str:
     return "openpyxl" if rng.random() < scenario.messiness.openpyxl_share else "xlsxwriter"
 
 
-def generate_inbox(out_dir: Path, scenario: Scenario, force: bool = False) -> Truth:
-    """Write ``out_dir/reference/units.csv`` and ``out_dir/submissions/**.xlsx``; return the truth."""
+@dataclass
+class CountyOutput:
+    """What writing one county's workbooks recorded (picklable: it may come from a worker process)."""
+
+    unit_rows: list[dict]
+    files: list[FileTruth]
+    rows: list[RowTruth]
+    anomalies: list[AnomalyTruth]
+    lookalikes: list[AnomalyTruth]
+    quarantine: list[QuarantineTruth]
+    messiness: list[dict]
+    first_active: str | None
+
+
+def write_county(out_dir: Path, scenario: Scenario, index: int) -> CountyOutput:
+    """Plan one county and write its workbooks below ``out_dir``."""
+    county = plan_county(scenario, index)
+    out = CountyOutput([], [], [], [], [], [], [], None)
+    years = sorted({y for y, _ in scenario.periods})
+    for u in county.roster:
+        for year in years:
+            tf, tp = county.targets[(u.unit_name, year)]
+            out.unit_rows.append({"unit_name": u.unit_name, "unit_type": u.unit_type, "aliases": ";".join(u.aliases),
+                                  "year": year, "target_funds_wan": tf, "target_projects": tp})
+    blank = {u.unit_name for u in county.roster if u.unit_name.removeprefix(county.name if scenario.counties > 1 else "")
+             in scenario.blank_units}
+    out.first_active = next((u.unit_name for u in county.roster if u.unit_type == TOWNSHIP and u.unit_name not in blank),
+                            county.roster[0].unit_name if county.roster else None)
+    used: set[str] = set()
+    for report in county.reports:
+        rng = random.Random(f"{scenario.seed}:{index}:{report.key}")
+        writer = _pick_writer(scenario, rng)
+        rendered = render(report, scenario.messiness, writer, rng, county.name)
+        source = _file_path(report, rendered, rng, scenario.messiness.chaotic_file_names, used)
+        path = out_dir / source
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(workbook_bytes(rendered.spec, writer))
+        when = _mtime(report, rng)
+        _set_mtime(path, when)
+        _record(report, rendered, source, when, out)
+    if not scenario.truth_rows:  # keep only what the truth needs to compute figures
+        for r in out.rows:
+            r.values = {k: r.values.get(k) for k in TRUTH_KEYS}
+    return out
+
+
+TRUTH_KEYS = ("project_name", "investor_uscc", "sector", "project_kind", "total_investment_wan", "funds_period_wan",
+              "credit_share_pct")
+
+
+def _write_counties(out_dir: Path, scenario: Scenario, workers: int | None) -> list[CountyOutput]:
+    if scenario.counties == 1:
+        return [write_county(out_dir, scenario, 0)]
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers <= 1:
+        return [write_county(out_dir, scenario, i) for i in range(scenario.counties)]
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(write_county, [out_dir] * scenario.counties, [scenario] * scenario.counties,
+                             range(scenario.counties), chunksize=4))
+
+
+def generate_inbox(out_dir: Path, scenario: Scenario, force: bool = False, workers: int | None = None) -> Truth:
+    """Write ``out_dir/reference/units.csv`` and ``out_dir/submissions/**.xlsx``; return the truth.
+
+    Multi-county scenarios write counties in parallel (``workers`` processes, default: CPUs).
+    """
     out_dir = Path(out_dir)
     _prepare(out_dir, force)
-    files: list[FileTruth] = []
-    rows: list[RowTruth] = []
-    anomalies: list[AnomalyTruth] = []
-    lookalikes: list[AnomalyTruth] = []
-    quarantine: list[QuarantineTruth] = []
-    messiness: list[dict] = []
-    unit_rows: list[dict] = []
-    used: set[str] = set()
-    first_active: str | None = None
-    for index in range(scenario.counties):
-        county = plan_county(scenario, index)
-        for u in county.roster:
-            for year in sorted({y for y, _ in scenario.periods}):
-                tf, tp = county.targets[(u.unit_name, year)]
-                unit_rows.append({"unit_name": u.unit_name, "unit_type": u.unit_type, "aliases": ";".join(u.aliases),
-                                  "year": year, "target_funds_wan": tf, "target_projects": tp})
-        if first_active is None:
-            first_active = next((u.unit_name for u in county.roster if u.unit_type == TOWNSHIP
-                                 and u.unit_name not in scenario.blank_units), county.roster[0].unit_name)
-        for report in county.reports:
-            rng = random.Random(f"{scenario.seed}:{index}:{report.key}")
-            writer = _pick_writer(scenario, rng)
-            rendered = render(report, scenario.messiness, writer, rng, county.name)
-            source = _file_path(report, rendered, rng, scenario.messiness.chaotic_file_names, used)
-            path = out_dir / source
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(workbook_bytes(rendered.spec, writer))
-            when = _mtime(report, rng)
-            _set_mtime(path, when)
-            _record(report, rendered, source, when, files, rows, anomalies, lookalikes, quarantine, messiness)
-
+    outputs = _write_counties(out_dir, scenario, workers)
+    files = [f for o in outputs for f in o.files]
+    rows = [r for o in outputs for r in o.rows]
+    unit_rows = [u for o in outputs for u in o.unit_rows]
+    anomalies = [a for o in outputs for a in o.anomalies]
     rejected = []
     if scenario.bad_files:
         main = scenario.main_year
         month = scenario.months_of(main)[0]
-        rejected = bad_files(out_dir, scenario.bad_files, main, month, first_active or "济阳镇", scenario.seed, scenario.bomb_mb)
+        rejected = bad_files(out_dir, scenario.bad_files, main, month, outputs[0].first_active or "济阳镇",
+                             scenario.seed, scenario.bomb_mb)
         for r in rejected:
             when = datetime(main, month, 28, 12, 0) + timedelta(days=5)
             _set_mtime(out_dir / r.source_file, when)
@@ -275,14 +316,16 @@ def generate_inbox(out_dir: Path, scenario: Scenario, force: bool = False) -> Tr
     }
     return Truth(
         scenario=scenario.describe(), county_code=scenario.county_code, units=unit_rows, periods=periods,
-        anomalies=anomalies, lookalikes=lookalikes, expected_quarantine=quarantine, expected_rejected=rejected,
-        files=files, rows=rows if scenario.truth_rows else [], counts=counts, messiness=messiness,
+        anomalies=anomalies, lookalikes=[a for o in outputs for a in o.lookalikes],
+        expected_quarantine=[q for o in outputs for q in o.quarantine], expected_rejected=rejected,
+        files=files, rows=rows if scenario.truth_rows else [], counts=counts,
+        messiness=[m for o in outputs for m in o.messiness],
     )
 
 
-def _record(report: Report, rendered: Rendered, source: str, when: datetime, files: list[FileTruth],
-            rows: list[RowTruth], anomalies: list[AnomalyTruth], lookalikes: list[AnomalyTruth],
-            quarantine: list[QuarantineTruth], messiness: list[dict]) -> None:
+def _record(report: Report, rendered: Rendered, source: str, when: datetime, out: CountyOutput) -> None:
+    files, rows, anomalies, lookalikes = out.files, out.rows, out.anomalies, out.lookalikes
+    quarantine, messiness = out.quarantine, out.messiness
     unit = report.unit.unit_name
     n_quarantined = sum(1 for r in rendered.rows if r.data.quarantine)
     role = "empty_form" if (report.role == "normal" and not report.rows) else report.role
