@@ -7,6 +7,7 @@
     at a keyboard and are trimmed only.
 -#}
 {% macro normalize_text(expression, drop_spaces=false) -%}
+    {%- set spaces = "'[\\s\\x{00A0}\\x{2000}-\\x{200A}\\x{3000}]+'" -%}
     {%- set without_format_chars -%}
         regexp_replace(
             {{ expression }},
@@ -16,8 +17,8 @@
         )
     {%- endset -%}
     {%- if drop_spaces -%}
-        regexp_replace({{ without_format_chars }}, '[\s\x{00A0}\x{2000}-\x{200A}\x{3000}]+', '', 'g')
+        regexp_replace({{ without_format_chars }}, {{ spaces }}, '', 'g')
     {%- else -%}
-        trim(regexp_replace({{ without_format_chars }}, '[\s\x{00A0}\x{2000}-\x{200A}\x{3000}]+', ' ', 'g'))
+        trim(regexp_replace({{ without_format_chars }}, {{ spaces }}, ' ', 'g'))
     {%- endif -%}
 {%- endmacro %}
