@@ -120,3 +120,45 @@ def parsed(row: dict) -> dict:
         else:
             out[name] = None if value is None else reference.normalize_text(str(value))
     return out
+
+
+def check_files_against_truth(root: Path, truth) -> dict[str, tuple[dict, Decimal]]:
+    """Read every loaded workbook; assert its rows hold the truth's values at the truth's row numbers.
+
+    Returns, per file, the 合计 row's amounts as written and the sum of its loaded rows' 本期到位.
+    """
+    resolver = reference.UnitResolver(reference.load_units(root / "reference" / "units.csv"))
+    by_pos = {(r.source_file, r.row_number): r for r in truth.rows}
+    totals = {}
+    for f in truth.files:
+        if f.status != "loaded":
+            continue
+        rows, total, ws = read_file(root, f)
+        assert resolver.resolve(unit_written(ws)) == f.unit_name, f.source_file
+        assert [r["row_number"] for r in rows] == sorted(r.row_number for r in truth.rows if r.source_file == f.source_file)
+        loaded_sum = Decimal(0)
+        for raw in rows:
+            expected = by_pos[(f.source_file, raw["row_number"])]
+            if expected.status == "quarantined":
+                continue
+            values = parsed(raw)
+            for key, value in expected.values.items():
+                if key in ("contact", "remarks", "signing_event", "investor_name", "ledger_id", "evidence_type"):
+                    assert (values.get(key) or None) == (None if value is None else reference.normalize_text(value)), key
+                elif key == "project_name":
+                    assert values[key] == reference.normalize_text(value)
+                elif key == "investor_uscc":
+                    assert values[key] == value
+                else:
+                    assert values.get(key) == value, (f.source_file, raw["row_number"], key, values.get(key), value)
+            loaded_sum += values["funds_period_wan"]
+        totals[f.source_file] = (total, loaded_sum)
+    return totals
+
+
+def unit_written(ws) -> str:
+    for col in range(1, ws.max_column + 1):
+        value = ws.cell(row=2, column=col).value
+        if value and "填报单位" in str(value):
+            return str(value).split("填报单位：", 1)[1].split("      ")[0]
+    raise AssertionError("no 填报单位 on row 2")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.generate.readback import parsed, read_file
+from tests.generate.readback import check_files_against_truth
 from zhaoshang import reference
 from zhaoshang.generate import SEED_TABLE, generate_inbox, is_valid_uscc, seed_half_year
 from zhaoshang.generate.roster import BLANK_SENDS_EMPTY_FORM, SEED_BLANK_UNITS
@@ -108,43 +108,30 @@ def test_resubmission_replaces_the_first_version(seed_inbox):
 
 
 def test_files_say_what_the_truth_says(seed_inbox):
-    """Read every workbook back with openpyxl and recompute the seed table from the cells alone."""
+    """Read every workbook back with openpyxl; recompute the seed table from the cells alone."""
     root, truth = seed_inbox
-    by_pos = {(r.source_file, r.row_number): r for r in truth.rows}
-    resolver = reference.UnitResolver(reference.load_units(root / "reference" / "units.csv"))
-    new_rows = []
-    for f in sorted(truth.files, key=lambda f: (f.year, f.month)):
-        rows, total, ws = read_file(root, f)
-        assert resolver.resolve(_unit_written(ws)) == f.unit_name
-        assert [r["row_number"] for r in rows] == sorted(r.row_number for r in truth.rows if r.source_file == f.source_file)
-        for raw in rows:
-            expected = by_pos[(f.source_file, raw["row_number"])]
-            if expected.status == "quarantined":
-                continue
-            values = parsed(raw)
-            for key in ("funds_period_wan", "funds_cumulative_wan", "total_investment_wan", "sector", "project_kind"):
-                assert values.get(key) == expected.values.get(key), (f.source_file, raw["row_number"], key)
-            assert values["project_name"] == reference.normalize_text(expected.values["project_name"])
-            if f.is_latest:
-                key = (f.unit_name, values["project_name"], values["investor_uscc"])
-                new_rows.append((key, values))
-        amounts = [parsed(r)["funds_period_wan"] for r in rows if by_pos[(f.source_file, r["row_number"])].status == "loaded"]
-        if total.get("funds_period_wan") is not None:
-            assert Decimal(str(total["funds_period_wan"])) == sum(amounts, Decimal(0))
+    totals = check_files_against_truth(root, truth)
+    assert all(Decimal(str(total["funds_period_wan"])) == rows_sum
+               for total, rows_sum in totals.values() if total.get("funds_period_wan") is not None)
+    latest = {f.source_file for f in truth.files if f.is_latest}
     funds = Counter()
     projects: dict[str, set] = {}
-    for key, v in new_rows:  # one year in the inbox: every 新引进 project is first reported in it
+    for r in truth.rows:  # one year in the inbox: every 新引进 project is first reported in it
+        v = r.values
+        if r.source_file not in latest or r.status != "loaded":
+            continue
         if v["sector"] == "金融贷款" or v["project_kind"] == "新引进":
             funds[v["sector"]] += v["funds_period_wan"]
         if v["sector"] != "金融贷款" and v["project_kind"] == "新引进":
-            projects.setdefault(v["sector"], set()).add(key)
+            projects.setdefault(v["sector"], set()).add((r.unit_name, reference.normalize_text(v["project_name"]), v["investor_uscc"]))
     assert {s: funds[s] for s in SEED_TABLE.funds} == {s: Decimal(v) for s, v in SEED_TABLE.funds.items()}
     assert {s: len(k) for s, k in projects.items()} == SEED_TABLE.projects
 
 
-def _unit_written(ws) -> str:
-    for col in range(1, ws.max_column + 1):
-        value = ws.cell(row=2, column=col).value
-        if value and "填报单位" in str(value):
-            return str(value).split("填报单位：", 1)[1].split("      ")[0]
-    raise AssertionError("no 填报单位 on row 2")
+def test_units_csv(seed_inbox):
+    root, truth = seed_inbox
+    units = reference.load_units(root / "reference" / "units.csv")
+    assert len(units) == 66
+    assert Counter(u.unit_type for u in units) == {"乡镇": 24, "县直单位": 29, "金融机构": 7, "驻县单位": 6}
+    assert all(u.year == 2021 and u.target_funds_wan > 0 for u in units)
+    assert all(u.target_projects == 0 for u in units if u.unit_type == "金融机构")

@@ -76,6 +76,11 @@ def plant_in_plan(planner: Planner, roster: list[UnitSpec], year: int, months: l
                 continue
             p = _claim(planner, old.unit, old.sector, planner.signed_date(year, rng.choice(early)),
                        old.total_investment, old.investor, name)
+            if reword is None:  # the clerk relabels last year's row: its cumulative carries on
+                p.prior_funds = old.lifetime_funds()
+                headroom = old.total_investment * Decimal("0.9") - p.prior_funds
+                p.funds = spread(max(ZERO, Decimal(int(headroom * Decimal("0.5")))),
+                                 months_from(year, p.signed.month, 12), rng)
             p.tags.append(Tag("anomaly", "OLD_AS_NEW", f"{label}：{prev}年已报“{old.name}”（同一投资方 {old.investor.uscc}），本年填为新引进"))
             state.busy.add(old.unit)
         rest = [p for p in earlier[3:] if p.unit not in state.busy]

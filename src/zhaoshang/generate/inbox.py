@@ -76,7 +76,8 @@ def plan_county(scenario: Scenario, index: int) -> CountyPlan:
     main_months = scenario.months_of(main)
 
     for year in scenario.history_years:
-        history = plan_random(planner, active, year, list(range(1, 13)), 12, sectors={"一产", "二产", "三产", LOAN}, rate=0.5)
+        # no 专项资金 or loans in history: their agencies and lenders recur with similar names across years
+        history = plan_random(planner, active, year, list(range(1, 13)), 12, sectors={"一产", "二产", "三产"}, rate=0.5)
         carry_over(planner, history, main, 12, share=0.3)
     if scenario.exact:
         exact = plan_exact(planner, active, scenario.exact, main, list(scenario.exact_months))
