@@ -103,7 +103,7 @@ def test_resubmission_replaces_the_first_version(seed_inbox):
     old = superseded[0]
     new = next(f for f in truth.files if f.is_latest and (f.unit_name, f.year, f.month) == (old.unit_name, old.year, old.month))
     assert "更正" in new.source_file and new.report_date > old.report_date and new.file_mtime > old.file_mtime
-    funds = lambda f: sorted(r.values["funds_period_wan"] for r in truth.rows if r.source_file == f.source_file)  # noqa: E731
+    funds = lambda f: sorted(r.values["funds_period_wan"] for r in truth.rows if r.source_file == f.source_file)
     assert funds(old) != funds(new)
 
 
@@ -129,7 +129,7 @@ def test_files_say_what_the_truth_says(seed_inbox):
 
 
 def test_units_csv(seed_inbox):
-    root, truth = seed_inbox
+    root, _truth = seed_inbox
     units = reference.load_units(root / "reference" / "units.csv")
     assert len(units) == 66
     assert Counter(u.unit_type for u in units) == {"乡镇": 24, "县直单位": 29, "金融机构": 7, "驻县单位": 6}

@@ -13,8 +13,17 @@ Scenarios: ``seed_half_year()`` (the seed's half-year table, exactly), ``small()
 from zhaoshang.generate.badfiles import EXPECTED_CODE as BAD_FILE_CODES
 from zhaoshang.generate.badfiles import bad_files
 from zhaoshang.generate.inbox import generate_inbox
-from zhaoshang.generate.scenario import (PRESETS, SEED_TABLE, Messiness, Scenario, county_year, province_year,
-                                         seed_half_year, small, with_anomalies)
+from zhaoshang.generate.scenario import (
+    PRESETS,
+    SEED_TABLE,
+    Messiness,
+    Scenario,
+    county_year,
+    province_year,
+    seed_half_year,
+    small,
+    with_anomalies,
+)
 from zhaoshang.generate.truth import Truth
 from zhaoshang.generate.uscc import is_valid_uscc, make_uscc, uscc_check_char
 

@@ -13,8 +13,17 @@ import time
 from pathlib import Path
 
 from zhaoshang.generate.inbox import generate_inbox
-from zhaoshang.generate.scenario import (ALL_BAD_FILES, PRESETS, SAMPLE_BAD_FILES, Scenario, county_year,
-                                         province_year, seed_half_year, small, with_anomalies)
+from zhaoshang.generate.scenario import (
+    ALL_BAD_FILES,
+    PRESETS,
+    SAMPLE_BAD_FILES,
+    Scenario,
+    county_year,
+    province_year,
+    seed_half_year,
+    small,
+    with_anomalies,
+)
 from zhaoshang.generate.summary import write_readme
 
 

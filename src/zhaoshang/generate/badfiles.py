@@ -121,7 +121,7 @@ def _html_text(unit: str, year: int, month: int) -> bytes:
         "<tr><td>序号</td><td>项目名称</td><td>投资方</td><td>产业类别</td><td>项目性质</td><td>本期到位资金</td></tr>"
         "<tr><td>1</td><td>示例食品加工项目</td><td>郑州市示例食品有限公司</td><td>二产</td><td>新引进</td><td>30</td></tr>"
         "</table></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _legacy_bytes(rng: random.Random) -> bytes:

@@ -293,8 +293,9 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
     label_col = 1
     data.put(total_row, label_col, rng.choice(("合计", "合计", "合  计")))
     text_amounts = any(n["column"] in totals for n in notes)  # Excel's SUM would skip text numbers
-    use_formula = (writer == "xlsxwriter" and rng.random() < mess.total_formula and not report.total_extra
-                   and report.rows and not text_amounts)
+    formula_roll = rng.random()  # drawn whatever the writer, so both writers lay out the same file
+    use_formula = (writer == "xlsxwriter" and formula_roll < mess.total_formula and not report.total_extra
+                   and bool(report.rows) and not text_amounts)
     if use_formula:
         features.append("total_formula")
     for c, value in totals.items():

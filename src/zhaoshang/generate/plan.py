@@ -20,7 +20,14 @@ from datetime import date
 from decimal import Decimal
 
 from zhaoshang import reference
-from zhaoshang.generate.names import FAIR_EVENT, SIGNING_EVENTS, Investor, NameFactory, mobile_number, person_name
+from zhaoshang.generate.names import (
+    FAIR_EVENT,
+    SIGNING_EVENTS,
+    Investor,
+    NameFactory,
+    mobile_number,
+    person_name,
+)
 from zhaoshang.generate.roster import BANK, UnitSpec
 
 ZERO = Decimal(0)

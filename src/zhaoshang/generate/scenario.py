@@ -56,16 +56,16 @@ class Messiness:
     bad_rows: bool = True  # the four quarantined rows (E_AMOUNT_NOT_EXACT, E_DATE_INVALID, E_REQUIRED, E_ENUM)
 
     @classmethod
-    def none(cls) -> "Messiness":
+    def none(cls) -> Messiness:
         return cls(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0, False, False)
 
     @classmethod
-    def light(cls) -> "Messiness":
+    def light(cls) -> Messiness:
         return cls(header_variant=0.3, two_row_header=0.15, number_as_text=0.03, date_as_text=0.3,
                    name_noise=0.02, enum_alias=0.08, openpyxl_share=0.1)
 
     @classmethod
-    def heavy(cls) -> "Messiness":
+    def heavy(cls) -> Messiness:
         return cls(header_variant=0.7, shuffle_columns=0.3, two_row_header=0.35, instructions_sheet=0.3,
                    hidden_junk_sheet=0.25, blank_rows=0.3, number_as_text=0.12, date_as_text=0.6,
                    unit_alias=0.35, unit_noise=0.2, name_noise=0.08, enum_alias=0.2,

@@ -21,9 +21,9 @@ def render_readme(truth: Truth, command: list[str]) -> str:
     c = truth.counts
     lines = [MARKER, "", f"# Generated inbox: scenario `{s['name']}` (seed {s['seed']})", "",
              f"Regenerate: `{' '.join(command)}`", "",
-             "Synthetic data (names, codes, phone numbers are invented). The layout follows "
+             ("Synthetic data (names, codes, phone numbers are invented). The layout follows "
              "`/work/shared/DATA_CONTRACT.md` §2-§3; the answers below are computed from the rows written. "
-             "Tests generate their own inbox and full truth (`zhaoshang.generate.generate_inbox`).", "",
+             "Tests generate their own inbox and full truth (`zhaoshang.generate.generate_inbox`)."), "",
              f"Periods: {', '.join(f'{y}-{m:02d}' for y, m in s['periods'])}. County code {truth.county_code}.", "",
              "## Files", ""]
     lines += _table(["what", "count"], [[k, v] for k, v in c.items()])
@@ -38,8 +38,8 @@ def render_readme(truth: Truth, command: list[str]) -> str:
         lines += _table(["size band", "new projects", "funds 万元"],
                         [[k, v.new_projects, v.funds_wan] for k, v in period.size_bands.items()])
         ranked = sorted(period.units.items(), key=lambda kv: -kv[1].score)
-        lines += ["", f"Units: {period.totals['units']}, reporting this month {period.totals['units_reporting']}, "
-                  f"blank {period.totals['blank_units']} ({', '.join(k for k, v in ranked if v.is_blank) or '-'}).", ""]
+        lines += ["", (f"Units: {period.totals['units']}, reporting this month {period.totals['units_reporting']}, "
+                  f"blank {period.totals['blank_units']} ({', '.join(k for k, v in ranked if v.is_blank) or '-'})."), ""]
         lines += _table(["unit", "type", "new projects", "funds 万元", "target 万元", "target projects", "score"],
                         [[k, v.unit_type, v.new_projects, v.funds_wan, v.target_funds_wan, v.target_projects, v.score]
                          for k, v in ranked if not v.is_blank])

@@ -33,8 +33,8 @@ from zhaoshang.settings import REFERENCE_RULES_DIR
 
 COUNTING_NOTES = [
     "project identity is (unit, normalize_text(project name), USCC): as reported",
-    "a row is new if it says 新引进 and its project was first reported in that year; 新引进 rows of projects "
-    "first reported in an earlier year (re-signed as new) and all 续建 rows go to continuing_funds_wan",
+    ("a row is new if it says 新引进 and its project was first reported in that year; 新引进 rows of projects "
+    "first reported in an earlier year (re-signed as new) and all 续建 rows go to continuing_funds_wan"),
     "金融贷款 rows always count in funds_wan, never as projects; they have no size band",
     "credit_share_pct (本单位计入比例, default 100) weights a unit's funds; project counts stay one per (unit, project)",
     "size band and sector of a project come from its latest row up to the month",
@@ -212,7 +212,7 @@ class Truth:
         path.write_text(json.dumps(self.to_dict(include_rows), ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
-    def from_json(cls, path: Path) -> "Truth":
+    def from_json(cls, path: Path) -> Truth:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         periods = [
             PeriodTruth(
