@@ -4,16 +4,16 @@ no signal in the data that the truth does not explain (an independent scan of th
 from __future__ import annotations
 
 import zipfile
-from collections import defaultdict
 from decimal import Decimal
 
 import openpyxl
 import pytest
 
 from tests.generate.readback import check_files_against_truth
+from tests.generate.signals import latest_rows, scan
 from zhaoshang import reference
 from zhaoshang.errors import MESSAGES
-from zhaoshang.generate import BAD_FILE_CODES, generate_inbox, is_valid_uscc, with_anomalies
+from zhaoshang.generate import BAD_FILE_CODES, generate_inbox, with_anomalies
 from zhaoshang.generate.scenario import ALL_BAD_FILES
 
 RULES = {"OLD_AS_NEW", "INFLATED_AMOUNT", "DUPLICATE_CLAIM", "LOCAL_AS_OUTSIDE", "INVALID_USCC", "TOTAL_MISMATCH",
@@ -25,11 +25,6 @@ OUTSIDE = {"境外", "省外", "省内县外"}
 def inbox(tmp_path_factory):
     root = tmp_path_factory.mktemp("anomalies")
     return root, generate_inbox(root, with_anomalies(bad_files=ALL_BAD_FILES))
-
-
-def _latest_rows(truth):
-    latest = {f.source_file for f in truth.files if f.is_latest}
-    return [r for r in truth.rows if r.source_file in latest and r.status == "loaded"]
 
 
 def _planted(truth, rule, lookalike=False):
@@ -58,73 +53,20 @@ def test_files_hold_the_rows_and_totals(inbox):
             assert str(ws.cell(row=a.row_number, column=1).value).replace(" ", "") == "合计"
 
 
-def test_uscc_and_origin_signals_match_the_plants(inbox):
+def test_signals_match_the_plants_exactly(inbox):
     _, truth = inbox
-    rows = _latest_rows(truth)
-    invalid = {(r.source_file, r.row_number) for r in rows if not is_valid_uscc(r.values["investor_uscc"])}
-    assert invalid == _planted(truth, "INVALID_USCC") and invalid
-    local = {(r.source_file, r.row_number) for r in rows
-             if r.values["investor_uscc"][2:8] == truth.county_code and r.values["capital_origin"] in OUTSIDE}
-    assert local == _planted(truth, "LOCAL_AS_OUTSIDE") and local
-
-
-def test_amount_signals_match_the_plants(inbox):
-    _, truth = inbox
-    rows = _latest_rows(truth)
-    periods = sorted({(r.year, r.month) for r in rows})
-    previous = {}
-    flagged = set()
-    for period in periods:
-        current = {}
-        for r in (r for r in rows if (r.year, r.month) == period):
-            v = r.values
-            key = (r.unit_name, reference.normalize_text(v["project_name"]), v["investor_uscc"])
-            ti, contract = v.get("total_investment_wan"), v.get("contract_amount_wan")
-            cum, period_funds = v["funds_cumulative_wan"], v["funds_period_wan"]
-            if ti is not None and (period_funds > ti or cum > ti):
-                flagged.add((r.source_file, r.row_number))
-            if contract is not None and cum > contract:
-                flagged.add((r.source_file, r.row_number))
-            idx = periods.index(period)
-            before = previous.get(key) if idx and periods[idx - 1] == _prev_month(period) else None
-            if before is not None and cum != before + period_funds:
-                flagged.add((r.source_file, r.row_number))
-            current[key] = cum
-        previous = current
-    assert flagged == _planted(truth, "INFLATED_AMOUNT")
+    found = scan(truth)
+    for rule in ("INVALID_USCC", "LOCAL_AS_OUTSIDE", "INFLATED_AMOUNT", "DUPLICATE_CLAIM"):
+        assert found.get(rule) and found[rule] == _planted(truth, rule), rule
+    assert found["SHARED_PROJECT"] == _planted(truth, "DUPLICATE_CLAIM", lookalike=True)
     details = " ".join(a.detail for a in truth.anomalies if a.rule == "INFLATED_AMOUNT")
     assert all(word in details for word in ("大于计划总投资", "元填成了万元", "还少", "不等于上月累计"))
 
 
-def _prev_month(period):
-    year, month = period
-    return (year, month - 1) if month > 1 else (year - 1, 12)
-
-
-def test_duplicate_claims_match_the_plants(inbox):
-    _, truth = inbox
-    groups = defaultdict(list)
-    for r in _latest_rows(truth):
-        v = r.values
-        groups[(r.year, v["investor_uscc"], reference.normalize_text(v["project_name"]))].append(r)
-    flagged, shared = set(), set()
-    for members in groups.values():
-        shares = {}
-        for r in members:
-            shares[r.unit_name] = r.values.get("credit_share_pct") or Decimal(100)
-        if len(shares) > 1:
-            target = flagged if sum(shares.values()) > 100 else shared
-            target.update((r.source_file, r.row_number) for r in members)
-    assert flagged == _planted(truth, "DUPLICATE_CLAIM") and flagged
-    assert shared == _planted(truth, "DUPLICATE_CLAIM", lookalike=True) and shared
-
-
 def test_old_as_new_matches_the_plants_and_look_alikes(inbox):
     _, truth = inbox
-    rows = _latest_rows(truth)
-    earlier = {r.values["investor_uscc"] for r in rows if r.year == 2020}
-    signal = {(r.source_file, r.row_number) for r in rows
-              if r.year == 2021 and r.values["project_kind"] == "新引进" and r.values["investor_uscc"] in earlier}
+    rows = latest_rows(truth)
+    signal = scan(truth)["EARLIER_INVESTOR_NEW"]
     lookalikes = [a for a in truth.lookalikes if a.rule == "OLD_AS_NEW"]
     phase_two = {(a.source_file, a.row_number) for a in lookalikes if "二期" in a.project_name}
     assert phase_two and signal == _planted(truth, "OLD_AS_NEW") | phase_two
@@ -139,7 +81,7 @@ def test_old_as_new_matches_the_plants_and_look_alikes(inbox):
 def test_reported_figures_follow_the_counting_rules(inbox):
     """An independent recount of 2021 from the rows (as reported: unit + name + USCC)."""
     _, truth = inbox
-    rows = _latest_rows(truth)
+    rows = latest_rows(truth)
     first = {}
     for r in sorted(rows, key=lambda r: (r.year, r.month)):
         first.setdefault((r.unit_name, reference.normalize_text(r.values["project_name"]), r.values["investor_uscc"]), r.year)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 
+from tests.generate.signals import scan
 from zhaoshang.generate import Truth, generate_inbox, main, small
 from zhaoshang.generate.layout import render
 from zhaoshang.generate.reports import Report, RowData
@@ -28,6 +29,7 @@ def test_same_seed_same_inbox(tmp_path):
     a = generate_inbox(tmp_path / "a", small(seed=5))
     b = generate_inbox(tmp_path / "b", small(seed=5))
     assert a.to_dict() == b.to_dict()
+    assert scan(a) == {}  # a clean scenario holds no flag signal
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     generate_inbox(tmp_path / "c", small(seed=6))
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.generate.readback import check_files_against_truth
+from tests.generate.signals import scan
 from zhaoshang import reference
 from zhaoshang.generate import SEED_TABLE, generate_inbox, is_valid_uscc, seed_half_year
 from zhaoshang.generate.roster import BLANK_SENDS_EMPTY_FORM, SEED_BLANK_UNITS
@@ -87,6 +88,11 @@ def test_no_figure_changing_anomalies(seed_inbox):
     assert all(a.rule == "MISSING_REPORT" and not a.must_flag for a in truth.anomalies)
     assert {a.unit_name for a in truth.anomalies} == set(SEED_BLANK_UNITS) - set(BLANK_SENDS_EMPTY_FORM)
     assert all(is_valid_uscc(r.values.get("investor_uscc")) for r in truth.rows if r.status == "loaded")
+
+
+def test_no_unplanted_signal_in_the_data(seed_inbox):
+    _, truth = seed_inbox
+    assert scan(truth) == {}
 
 
 def test_quarantined_rows_are_known_and_excluded(seed_inbox):

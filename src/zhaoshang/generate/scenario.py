@@ -165,7 +165,7 @@ def province_year(counties: int = 150, seed: int = 2021, year: int = 2021, month
     months = tuple(months)
     return Scenario(
         name="province_year", seed=seed, periods=_periods(year, months), random_months=tuple(range(1, 13)),
-        blank_units=SEED_BLANK_UNITS, blank_empty_form=BLANK_SENDS_EMPTY_FORM,
+        blank_units=SEED_BLANK_UNITS, blank_empty_form=SEED_BLANK_UNITS,  # every unit sends: 66 files a county
         messiness=messiness or replace(Messiness.light(), bad_rows=False), counties=counties,
         writer="xlsxwriter", truth_rows=False,
     )
