@@ -189,18 +189,29 @@ def _has_parent(row: list[object], index: HeaderIndex) -> bool:
 
 
 def find_header(rows: list[list[object]], merges: Merges, search_rows: int) -> HeaderLayout | None:
-    """The best-matching one- or two-row header starting within the first ``search_rows`` rows."""
+    """The best-matching one- or two-row header starting within the first ``search_rows`` rows.
+
+    Stops at the first row that matches nothing once a header has been found: that is data.
+    """
     index = header_index()
     count = min(search_rows + 1, len(rows))
-    singles = [HeaderLayout(r + 1, r + 1, tuple(_single_row(rows[r], r, merges, index))) for r in range(count)]
+    singles: dict[int, HeaderLayout] = {}
+
+    def single(r: int) -> HeaderLayout:
+        if r not in singles:
+            singles[r] = HeaderLayout(r + 1, r + 1, tuple(_single_row(rows[r], r, merges, index)))
+        return singles[r]
+
     best: HeaderLayout | None = None
     for r in range(min(search_rows, len(rows))):
-        candidate = singles[r]
+        candidate = single(r)
+        if best is not None and best.score >= MIN_HEADER_SCORE and r >= best.last_row and candidate.score == 0:
+            break
         if r + 1 < count and _has_parent(rows[r], index):
             double = HeaderLayout(r + 1, r + 2, tuple(_two_rows(rows[r], rows[r + 1], r, merges, index)))
             # Two rows only if both are needed: a title or 填报单位 line above a one-row header
             # must not pass for the parent row of a two-row header.
-            if double.score > max(candidate.score, singles[r + 1].score):
+            if double.score > max(candidate.score, single(r + 1).score):
                 candidate = double
         if best is None or candidate.score > best.score:
             best = candidate

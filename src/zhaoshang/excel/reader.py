@@ -32,7 +32,7 @@ from zhaoshang.excel.headers import (
 )
 from zhaoshang.excel.limits import Limits
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
-from zhaoshang.excel.sheet import RowKind, classify, is_blank_cell, read_meta
+from zhaoshang.excel.sheet import RowKind, classify, is_blank_cell, lines_text, read_meta, sheet_amount_unit
 from zhaoshang.excel.sheetxml import SheetStructure
 from zhaoshang.excel.sniff import Package, SheetEntry, reject, sniff
 from zhaoshang.excel.values import (
@@ -166,8 +166,8 @@ def _read_sheet(
                     header=extra.written, detail=safe_raw_value(extra.written))
         )  # fmt: skip
     footer_rows: list[list[object]] = []
-    above_header = grid[: layout.first_row - 1]
-    columns = _columns(check, package, read_meta(above_header, []).amount_unit, today)
+    above_header = lines_text(grid[: layout.first_row - 1])
+    columns = _columns(check, package, sheet_amount_unit(above_header), today)
     rows_out = _RowReader(
         grid=grid,
         layout=layout,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from zhaoshang.excel.values import AmountUnit, CellError, parse_text_date, parse_unit
+from zhaoshang.excel.values import AmountUnit, CellError, invisible_chars, parse_text_date, parse_unit
 from zhaoshang.reference import normalize_key, normalize_text
 
 # --------------------------------------------------------------------------------------------
@@ -61,15 +61,23 @@ def cell_text(cell: object) -> str:
 
 def lines_text(rows: list[list[object]]) -> str:
     """Rows as one text: cells separated by tabs, rows by newlines; NFKC, format chars removed."""
-    lines = ["\t".join(t for t in (cell_text(c).strip() for c in row) if t) for row in rows]
-    text = "\n".join(line for line in lines if line)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    lines = ["\t".join(t for t in (cell_text(c).strip() for c in row if c != "") if t) for row in rows]
+    text = invisible_chars().sub("", "\n".join(line for line in lines if line))
     return unicodedata.normalize("NFKC", text)
 
 
-def read_meta(above_header: list[list[object]], footer: list[list[object]]) -> Meta:
-    """Unit, period, report date and amount unit from the rows above the header (and footer)."""
-    text = lines_text(above_header)
+def sheet_amount_unit(above_header_text: str) -> AmountUnit | None:
+    """单位：万元 / 单位：元 on the sheet (``above_header_text`` from ``lines_text``)."""
+    m = _AMOUNT_UNIT_RE.search(above_header_text)
+    return parse_unit(m.group("v")) if m else None
+
+
+def read_meta(above_header_text: str, footer: list[list[object]]) -> Meta:
+    """Unit, period, report date and amount unit from the rows above the header (and footer).
+
+    ``above_header_text`` is ``lines_text`` of the rows above the header.
+    """
+    text = above_header_text
     unit = _first_value(_UNIT_RE, text)
     unit_written = normalize_text(re.sub(r"\((?:盖章|公章|签章)\)$", "", unit)) if unit else None
     year = month = None
@@ -82,12 +90,8 @@ def read_meta(above_header: list[list[object]], footer: list[list[object]]) -> M
             period_error = normalize_text(period)[:30]
     else:
         year, month = _period_in_title(_DATE_RE.sub("", text))
-    amount_unit = None
-    m = _AMOUNT_UNIT_RE.search(text)
-    if m:
-        amount_unit = parse_unit(m.group("v"))
-    report_date = _report_date(text) or _report_date(lines_text(footer))
-    return Meta(unit_written or None, year, month, report_date, amount_unit, period_error)
+    report_date = _report_date(text) or (_report_date(lines_text(footer)) if footer else None)
+    return Meta(unit_written or None, year, month, report_date, sheet_amount_unit(text), period_error)
 
 
 def _first_value(pattern: re.Pattern[str], text: str) -> str | None:
@@ -149,10 +153,9 @@ _TOTAL = re.compile(r"(?:.{0,6}?)(合计|总计|小计|总合计)(?:\d*|\(.*\))|
 _SECTION = re.compile(r"(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)).*")
 _NUMBERED_NOTE = re.compile(r"\d{1,2}[、.]\D.{8,}")
 # Cheap pre-filter on raw text: a row can only be a footer, total, note or section heading if one
-# of its first cells contains one of these; most project rows skip the full checks.
-_MAYBE_SPECIAL = re.compile(
-    r"填|制表|统计|经办|审|复核|负责|领导|联系|电话|手机|说明|注|日期|合|总|小|其中|(?:^|\t)[\s(（]*[一二三四五六七八九十]|(?:^|\t)\s*\d{1,2}\s*[、.．]"
-)
+# of its first cells holds one of these characters (the first characters of every label above,
+# and the numerals of section headings); most project rows skip the full checks.
+_MAYBE_SPECIAL = re.compile(r"[填制统经审复单分主联电手负说注备附日合总小其一二三四五六七八九十]|(?:^|\t)\s*\d{1,2}\s*[、.．]")
 
 
 def classify(row: list[object], first_text: str | None, single_wide: bool, non_empty: int) -> RowKind:

@@ -26,7 +26,7 @@ _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 _ATTR_R = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)(\d*)["']""")
 _VALUE_TEXT = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>([^<]*)<")
 _HIDDEN = re.compile(rb"""hidden\s*=\s*["'](?:1|true)["']""")
-_ERROR_TYPE = re.compile(rb"""t\s*=\s*["']e["']""")  # literal first: the engine skips ahead fast
+_ERROR_TYPE = re.compile(rb"""t=(?:"e"|'e')""")  # a literal start lets the engine skip ahead fast
 
 
 class BadCellRef(Exception):
@@ -55,44 +55,27 @@ def column_number(letters: str) -> int:
     return number
 
 
-def _greater_digits(limit: int) -> str:
-    """Regex for decimal numbers (no leading zeros) greater than ``limit``."""
-    text = str(limit)
-    alternatives = [rf"[1-9]\d{{{len(text)},}}"]
-    for i, ch in enumerate(text):
-        if ch != "9":
-            rest = len(text) - i - 1
-            alternatives.append(f"{text[:i]}[{int(ch) + 1}-9]" + (rf"\d{{{rest}}}" if rest else ""))
-    return "(?:" + "|".join(alternatives) + ")"
-
-
-def _greater_letters(limit: int) -> str:
-    """Regex for column letters whose column number is greater than ``limit``."""
+def _letters(column: int) -> str:
     letters = ""
-    n = limit
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
+    while column > 0:
+        column, rem = divmod(column - 1, 26)
         letters = chr(65 + rem) + letters
-    alternatives = [f"[A-Za-z]{{{len(letters) + 1},}}"]
-    for i, ch in enumerate(letters):
-        if ch != "Z":
-            rest = len(letters) - i - 1
-            nxt = chr(ord(ch) + 1)
-            alternatives.append(f"{letters[:i]}[{nxt}-Z{nxt.lower()}-z]" + (f"[A-Za-z]{{{rest}}}" if rest else ""))
-    return "(?:" + "|".join(alternatives) + ")"
+    return letters
 
 
 @lru_cache(maxsize=8)
-def _beyond_pattern(max_rows: int, max_columns: int) -> re.Pattern[bytes]:
-    """References beyond min(limit, Excel's grid): the only ones worth decoding.
+def _candidate_pattern(max_rows: int, max_columns: int) -> re.Pattern[bytes]:
+    """References that may lie beyond the limits: as many letters as the last allowed column
+    or as many digits as the last allowed row. Candidates are then compared exactly.
 
-    Starts with the literal ``r`` so the regex engine can skip ahead quickly; the caller checks
-    that the match is a whole attribute.
+    The pattern starts with the literal ``r="`` (how every writer spells the attribute) so the
+    regex engine skips ahead fast. An exotic legal spelling (``r = 'A1'``) escapes this scan;
+    calamine then builds its grid under the sandbox's memory limit and the file is still
+    rejected (E_RESOURCE_LIMIT instead of E_BAD_CELL_REF / E_TOO_LARGE).
     """
-    rows = _greater_digits(min(max_rows, EXCEL_MAX_ROW))
-    cols = _greater_letters(min(max_columns, EXCEL_MAX_COL))
-    pattern = rf"""r\s*=\s*["'](?:({cols})(\d+)|([A-Za-z]*)({rows}))["']"""
-    return re.compile(pattern.encode())
+    letters = len(_letters(min(max_columns, EXCEL_MAX_COL)))
+    digits = len(str(min(max_rows, EXCEL_MAX_ROW)))
+    return re.compile(rf'r="([A-Za-z]{{{letters},}})(\d+)"|r="([A-Za-z]*)(\d{{{digits},}})"'.encode())
 
 
 def scan_sheet(data: bytes, max_rows: int, max_columns: int) -> SheetStructure:
@@ -153,17 +136,17 @@ def _has_cached_value(data: bytes, start: int, end: int, prefix: bytes) -> bool:
 
 
 def _scan_beyond(data: bytes, prefix: bytes, max_rows: int, max_columns: int, out: SheetStructure) -> None:
-    for m in _beyond_pattern(max_rows, max_columns).finditer(data):
+    for m in _candidate_pattern(max_rows, max_columns).finditer(data):
         if data[m.start() - 1 : m.start()] not in (b" ", b"\t", b"\r", b"\n"):
             continue  # part of another attribute name
         letters = (m.group(1) or m.group(3) or b"").decode("ascii")
-        digits = (m.group(2) or m.group(4) or b"0").decode("ascii")
+        digits = (m.group(2) or m.group(4)).decode("ascii")
         row, col = int(digits), column_number(letters) if letters else 0
         if row > EXCEL_MAX_ROW or col > EXCEL_MAX_COL:
             raise BadCellRef(f"{letters}{digits}"[:20])
-        start = _tag_start(data, m.start())
-        if out.beyond_limits is None and _tag_is(data, start, prefix + b"c"):
-            if _has_value(data, start, _cell_end(data, start, prefix), prefix):
+        if out.beyond_limits is None and (row > max_rows or col > max_columns):
+            start = _tag_start(data, m.start())
+            if _tag_is(data, start, prefix + b"c") and _has_value(data, start, _cell_end(data, start, prefix), prefix):
                 out.beyond_limits = f"{letters}{digits}"
 
 

@@ -292,7 +292,8 @@ def _check_shared_strings(data: bytes, limits: Limits, source_file: str | None) 
 def _read_workbook(
     archive: zipfile.ZipFile, names: set[str], scan: _ScanResult, limits: Limits, source_file: str | None
 ) -> Package:
-    workbook_part = _office_document(archive, names, source_file)
+    # calamine reads xl/workbook.xml whatever _rels/.rels says: check the part it will read.
+    workbook_part = _member(names, "xl/workbook.xml")
     if workbook_part not in names:
         raise reject("E_UNSUPPORTED_FORMAT", source_file, "OOXML")
     root = _parse_xml(_read_capped(archive, workbook_part, 8 << 20, source_file), source_file)
@@ -324,14 +325,6 @@ def _parse_xml(data: bytes, source_file: str | None):  # noqa: ANN202 - ElementT
         return SafeET.fromstring(data, forbid_dtd=True)
     except Exception:  # noqa: BLE001 - malformed XML or a forbidden construct
         raise reject("E_ZIP_CORRUPT", source_file) from None
-
-
-def _office_document(archive: zipfile.ZipFile, names: set[str], source_file: str | None) -> str:
-    rels = _relationships(archive, names, "_rels/.rels", "", source_file)
-    for target, kind in rels.values():
-        if kind == "officeDocument" and target:
-            return target
-    return "xl/workbook.xml"
 
 
 def _relationships(

@@ -46,7 +46,7 @@ class CellError(Exception):
 
 
 @lru_cache(maxsize=1)
-def _invisible_chars() -> re.Pattern[str]:
+def invisible_chars() -> re.Pattern[str]:
     """Control (Cc, except tab/CR/LF), format (Cf: zero-width, BOM, bidi) and surrogate chars."""
     ranges = []
     # Planes 0-1 and the tag block hold every Cc/Cf/Cs code point; scanning all 1.1M costs 0.3 s.
@@ -79,7 +79,7 @@ def clean_text(text: str) -> tuple[str, bool]:
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         if unicodedata.is_normalized("NFKC", text):
             return text, False
-    invisible = _invisible_chars()
+    invisible = invisible_chars()
     removed = invisible.search(text) is not None
     if removed:
         text = invisible.sub("", text)
