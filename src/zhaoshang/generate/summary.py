@@ -21,9 +21,14 @@ def render_readme(truth: Truth, command: list[str]) -> str:
     c = truth.counts
     lines = [MARKER, "", f"# Generated inbox: scenario `{s['name']}` (seed {s['seed']})", "",
              f"Regenerate: `{' '.join(command)}`", "",
-             ("Synthetic data (names, codes, phone numbers are invented). The layout follows "
-             "`/work/shared/DATA_CONTRACT.md` §2-§3; the answers below are computed from the rows written. "
-             "Tests generate their own inbox and full truth (`zhaoshang.generate.generate_inbox`)."), "",
+             ("Synthetic data (names, codes, phone numbers are invented). The layout follows the data "
+              "contract (§2 units.csv, §3 the monthly form, with the clerks' variations); the answers below are "
+              "computed from the rows written. Tests generate their own inbox and full truth "
+              "(`zhaoshang.generate.generate_inbox`, `--truth PATH` for JSON)."), "",
+             ("File times are set to each report's date, but git does not keep them: where a unit resubmitted a "
+              "month, both versions carry a 填报日期 on the sheet, which decides the latest."), "",
+             ("\"must flag: optional\" marks MISSING_REPORT for a unit silent all year: the contract lets a "
+              "pipeline flag it or only show it as blank."), "",
              f"Periods: {', '.join(f'{y}-{m:02d}' for y, m in s['periods'])}. County code {truth.county_code}.", "",
              "## Files", ""]
     lines += _table(["what", "count"], [[k, v] for k, v in c.items()])
