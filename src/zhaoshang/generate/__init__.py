@@ -8,6 +8,16 @@ quarantine and files to reject. ``bad_files(out_dir)`` writes the files the load
 
 Scenarios: ``seed_half_year()`` (the seed's half-year table, exactly), ``small()``,
 ``with_anomalies()``, ``county_year()``, ``province_year()``. CLI: ``python -m zhaoshang.generate``.
+
+In a test::
+
+    truth = generate_inbox(tmp_path / "raw", with_anomalies())
+    p = truth.period(2021, 3)                      # year-to-date figures as of 2021-03
+    p.sectors["二产"].funds_wan, p.size_bands["<300"].new_projects, p.units["济阳镇"].score
+    truth.anomalies      # rule, unit, year, month, source_file, sheet, row_number, project_name, must_flag
+    truth.lookalikes     # clean rows a rule must NOT flag
+    truth.expected_quarantine, truth.expected_rejected, truth.files, truth.rows, truth.counts
+    truth.to_json(path); Truth.from_json(path)
 """
 
 from zhaoshang.generate.badfiles import EXPECTED_CODE as BAD_FILE_CODES
