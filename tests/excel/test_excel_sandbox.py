@@ -76,3 +76,22 @@ def test_batch_in_parallel_workers(xlsx):
     assert [p for p, _ in results] == paths
     assert isinstance(results[3][1], SubmissionRejected) and results[3][1].problem.code == "E_NOT_XLSX_TEXT"
     assert [len(r.rows) for p, r in results if p != bad] == [1, 2, 3, 4, 5, 6]
+
+
+def test_wire_round_trip(xlsx):
+    from datetime import date
+    from decimal import Decimal
+
+    from zhaoshang.excel import wire
+    from zhaoshang.excel.model import ParsedRow
+
+    path = xlsx()
+    rows = [project_row(1, total="0.12亿"), project_row(2, 签约时间="3月5日"), project_row(3, total="5000000元")]
+    write_form(path, Form(rows=rows, meta=[["填报单位：济阳镇 报告期：2021年3月 填报日期：2021年4月2日"]]))
+    parsed = read(path)
+    assert wire.decode(wire.encode(parsed)) == parsed
+    assert parsed.report_date == date(2021, 4, 2)
+    # Rows with different keys (never produced by the reader) still round-trip.
+    parsed.rows.append(ParsedRow(99, {"project_name": "x", "total_investment_wan": Decimal("1.50")}))
+    again = wire.decode(wire.encode(parsed))
+    assert again == parsed and str(again.rows[-1].values["total_investment_wan"]) == "1.50"

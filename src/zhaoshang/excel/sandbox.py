@@ -30,17 +30,13 @@ from pathlib import Path
 
 import zhaoshang
 from zhaoshang.errors import Problem, SubmissionRejected
+from zhaoshang.excel import wire
 from zhaoshang.excel.limits import Limits
 from zhaoshang.excel.model import ParsedSubmission
 from zhaoshang.excel.worker import HEADER, write_frame
 
-_ALLOWED_GLOBALS = {
-    ("zhaoshang.excel.model", "ParsedSubmission"),
-    ("zhaoshang.excel.model", "ParsedRow"),
-    ("zhaoshang.errors", "Problem"),
-    ("decimal", "Decimal"),
-    ("datetime", "date"),
-}
+# Replies hold builtins (wire.encode) and Problems; nothing else may be named in them.
+_ALLOWED_GLOBALS = {("zhaoshang.errors", "Problem")}
 
 
 class _ReplyUnpickler(pickle.Unpickler):
@@ -83,8 +79,8 @@ class SandboxWorker:
             self.close()
             raise SubmissionRejected(Problem("E_RESOURCE_LIMIT", source_file)) from None
         self._tasks += 1
-        if status == "ok" and isinstance(value, ParsedSubmission):
-            return value
+        if status == "ok" and isinstance(value, dict):
+            return wire.decode(value)
         if status == "rejected" and isinstance(value, Problem):
             if value.code == "E_RESOURCE_LIMIT":
                 self.close()  # the worker is exiting to free its heap

@@ -3,7 +3,8 @@
 It caps its own address space (RLIMIT_AS) and disables core dumps (a dump would hold the
 file's personal data), then serves requests until stdin closes. Each request is one
 length-prefixed pickle ``(path, source_file, limits)`` from the trusted parent; each reply is
-``("ok", ParsedSubmission)``, ``("rejected", Problem)`` or ``("failed", exception type name)``.
+``("ok", wire.encode(ParsedSubmission))``, ``("rejected", Problem)`` or
+``("failed", exception type name)``.
 The parent unpickles replies with an allow-list (``sandbox.py``), so a worker subverted by a
 hostile file cannot make the parent run code.
 
@@ -57,11 +58,12 @@ def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:
 def handle(request: bytes) -> tuple[tuple[str, object], bool]:
     """(reply, keep running). Imports are here so the rlimit applies to them too."""
     from zhaoshang.errors import Problem, SubmissionRejected
+    from zhaoshang.excel import wire
     from zhaoshang.excel.reader import parse_workbook
 
     path, source_file, limits = pickle.loads(request)
     try:
-        return ("ok", parse_workbook(Path(path), source_file, limits)), True
+        return ("ok", wire.encode(parse_workbook(Path(path), source_file, limits))), True
     except SubmissionRejected as rejected:
         return ("rejected", rejected.problem), True
     except MemoryError:
