@@ -1,15 +1,18 @@
 {#-
-    Cross-row features of every latest project row, computed once for the flag rules; GX gives
-    the verdict on the *_signal columns (NULL = clean; else the signals of dq_rules.csv that
-    fire, comma-separated) and zhaoshang.quality turns the evidence columns into Chinese text.
+    Cross-row features of every latest project row, computed once for the flag
+    rules; GX gives the verdict on the *_signal columns (NULL = clean; else the
+    signals of dq_rules.csv that fire, comma-separated) and zhaoshang.quality
+    turns the evidence columns into Chinese text.
 
     Project identities used here:
-    - project_id (int_project_rows_latest): unit + name as written + USCC — a unit's own
-      project over the months (cumulative funds);
-    - name_claim_key: the name without punctuation or symbols, with investor_key (USCC, or
-      the investor's name when there is none) — one project claimed by several units;
-    - name_base_key: name_claim_key without phase markers (二期…) and the words 项目/工程,
-      compared by Jaro-Winkler similarity for a lightly reworded name in an earlier year.
+    - project_id (int_project_rows_latest): unit + name as written + USCC — a
+      unit's own project over the months (cumulative funds);
+    - name_claim_key: the name without punctuation or symbols, with investor_key
+      (USCC, or the investor's name when there is none) — one project claimed by
+      several units;
+    - name_base_key: name_claim_key without phase markers (二期…) and the words
+      项目/工程, compared by Jaro-Winkler similarity for a lightly reworded name in
+      an earlier year.
 -#}
 with
 
@@ -96,7 +99,8 @@ rows_keyed as (
         project_rows.submission_id || '|' || project_rows.sheet || '|'
         || project_rows.row_number as entry_id,
         project_rows.year * 12 + project_rows.month as period_index,
-        nullif(upper(trim(project_rows.investor_uscc)), '') as investor_uscc_key,
+        nullif(upper(trim(project_rows.investor_uscc)), '')
+            as investor_uscc_key,
         coalesce(sectors.counts_projects, true) as counts_projects,
         regexp_replace(
             lower(project_rows.project_name_key), '[\p{P}\p{S}]', '', 'g'
@@ -174,7 +178,10 @@ earlier_candidates as (
         earlier.row_number as earlier_row_number,
         earlier.phase_marker as earlier_phase_marker,
         round(
-            jaro_winkler_similarity(new_rows.name_base_key, earlier.name_base_key), 2
+            jaro_winkler_similarity(
+                new_rows.name_base_key, earlier.name_base_key
+            ),
+            2
         ) as name_similarity,
         coalesce(new_rows.phase_marker, '')
         = coalesce(earlier.phase_marker, '') as is_same_phase
@@ -187,8 +194,9 @@ earlier_candidates as (
         and earlier.name_base_key <> ''
     cross join thresholds
     where
-        jaro_winkler_similarity(new_rows.name_base_key, earlier.name_base_key)
-        >= thresholds.name_similarity_min
+        jaro_winkler_similarity(
+            new_rows.name_base_key, earlier.name_base_key
+        ) >= thresholds.name_similarity_min
 
 ),
 
@@ -212,9 +220,10 @@ earlier_best_match as (
 ),
 
 {#-
-    以小充大: the same project's previous report (any earlier month, this unit). A 新引进 row
-    is compared within its year only: a project re-signed as new restarts its cumulative
-    funds, and that an earlier year reported it is the 以旧充新 finding, not a second one.
+    以小充大: the same project's previous report (any earlier month, this unit). A
+    新引进 row is compared within its year only: a project re-signed as new
+    restarts its cumulative funds, and that an earlier year reported it is the
+    以旧充新 finding, not a second one.
 -#}
 project_periods as (
 
@@ -263,7 +272,7 @@ previous_reports as (
 
 ),
 
-{#- 拼凑挂靠: one project claimed by several units in a year, and repeats in one report -#}
+{#- 拼凑挂靠: a project claimed by several units in a year; repeats in a report -#}
 claims_by_unit as (
 
     select
@@ -292,7 +301,12 @@ claim_totals as (
         sum(unit_share_pct) as share_sum,
         string_agg(
             unit_name || '（计入比例'
-            || rtrim(rtrim(cast(cast(unit_share_pct as decimal(18, 4)) as varchar), '0'), '.')
+            || rtrim(
+                rtrim(
+                    cast(cast(unit_share_pct as decimal(18, 4)) as varchar), '0'
+                ),
+                '.'
+            )
             || '%，' || first_month || '月起报送，文件“' || first_source_file
             || '”第' || first_row_number || '行）',
             '；'
@@ -340,13 +354,15 @@ joined as (
         earlier_best_match.earlier_phase_marker,
         earlier_best_match.name_similarity,
         earlier_best_match.is_same_phase,
-        coalesce(earlier_best_match.earlier_match_count, 0) as earlier_match_count,
+        coalesce(earlier_best_match.earlier_match_count, 0)
+            as earlier_match_count,
         previous_reports.previous_year,
         previous_reports.previous_month,
         previous_reports.previous_cumulative_wan,
         previous_reports.previous_source_file,
         previous_reports.previous_row_number,
-        coalesce(previous_reports.is_previous_month, false) as is_previous_month,
+        coalesce(previous_reports.is_previous_month, false)
+            as is_previous_month,
         claim_totals.claiming_unit_count,
         claim_totals.share_sum,
         claim_totals.claims_detail,
@@ -381,7 +397,8 @@ features as (
     select
         *,
         earlier_year is not null as earlier_report_match,
-        phase_marker is not null and not coalesce(is_same_phase, true) as is_phase_two,
+        phase_marker is not null
+        and not coalesce(is_same_phase, true) as is_phase_two,
         coalesce(
             contract_amount_wan > 0
             and signed_date >= make_date(year, 1, 1),
@@ -442,7 +459,9 @@ final as (
         nullif(concat_ws(
             ',',
             case when is_yuan_as_wan then 'yuan_as_wan' end,
-            case when largest_amount_wan > max_amount_wan then 'absurd_amount' end,
+            case
+                when largest_amount_wan > max_amount_wan then 'absurd_amount'
+            end,
             case
                 when not coalesce(is_yuan_as_wan, false)
                     and total_investment_wan > 0

@@ -1,8 +1,9 @@
 {#-
-    Every unit of the roster × every month of its year in which at least one unit sent a
-    report that loaded (months up to the latest one the inbox holds; a month with no data
-    from anyone is nobody's gap). The unit is missing that month when it has no loaded
-    submission in the inbox; if it sent files that were all rejected, the reason is given.
+    Every unit of the roster × every month of its year in which at least one
+    unit sent a report that loaded (months up to the latest one the inbox holds;
+    a month with no data from anyone is nobody's gap). The unit is missing that
+    month when it has no loaded submission in the inbox; if it sent files that
+    were all rejected, the reason is given.
 -#}
 with
 
@@ -68,8 +69,9 @@ rejected as (
         all_submissions.unit_name,
         all_submissions.year,
         all_submissions.month,
-        string_agg(all_submissions.reason_zh, '；' order by all_submissions.reason_zh)
-            as rejected_reason
+        string_agg(
+            all_submissions.reason_zh, '；' order by all_submissions.reason_zh
+        ) as rejected_reason
     from all_submissions
     where
         all_submissions.load_status = 'rejected'

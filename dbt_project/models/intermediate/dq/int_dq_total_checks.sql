@@ -1,8 +1,9 @@
 {#-
-    The sheet's own 合计 row against the sum of its project rows, for the latest submission of
-    each (unit, year, month). The ledger keeps no amounts of quarantined rows, so their count
-    and row numbers are given instead: a 合计 larger than the loaded rows may be explained by
-    them (a weaker signal than a 合计 padded above rows that all loaded).
+    The sheet's own 合计 row against the sum of its project rows, for the latest
+    submission of each (unit, year, month). The ledger keeps no amounts of
+    quarantined rows, so their count and row numbers are given instead: a 合计
+    larger than the loaded rows may be explained by them (a weaker signal than a
+    合计 padded above rows that all loaded).
 -#}
 with
 
@@ -111,7 +112,8 @@ compared as (
         column_map.label_zh,
         totals_long.total_value,
         coalesce(row_sums_long.rows_value, 0) as rows_value,
-        totals_long.total_value - coalesce(row_sums_long.rows_value, 0) as difference,
+        totals_long.total_value
+        - coalesce(row_sums_long.rows_value, 0) as difference,
         abs(totals_long.total_value - coalesce(row_sums_long.rows_value, 0))
         > tolerance.tolerance_wan as is_different
 
@@ -126,17 +128,27 @@ compared as (
 
 ),
 
-formatted as (
+as_text as (
 
     select
         *,
-        rtrim(rtrim(cast(cast(total_value as decimal(18, 4)) as varchar), '0'), '.')
-            as total_text,
-        rtrim(rtrim(cast(cast(rows_value as decimal(18, 4)) as varchar), '0'), '.')
-            as rows_text,
-        rtrim(rtrim(cast(cast(abs(difference) as decimal(18, 4)) as varchar), '0'), '.')
-            as difference_text
+        cast(cast(total_value as decimal(18, 4)) as varchar) as total_decimal,
+        cast(cast(rows_value as decimal(18, 4)) as varchar) as rows_decimal,
+        cast(cast(abs(difference) as decimal(18, 4)) as varchar)
+            as difference_decimal
     from compared
+
+),
+
+formatted as (
+
+    {#- 1200.5000 -> 1200.5 and 2080.0000 -> 2080 (the scale keeps a point) -#}
+    select
+        *,
+        rtrim(rtrim(total_decimal, '0'), '.') as total_text,
+        rtrim(rtrim(rows_decimal, '0'), '.') as rows_text,
+        rtrim(rtrim(difference_decimal, '0'), '.') as difference_text
+    from as_text
 
 ),
 
@@ -147,8 +159,12 @@ differences as (
         sheet,
         row_number,
         count(*) filter (where is_different) as columns_different,
-        count(*) filter (where is_different and difference > 0) as columns_above,
-        count(*) filter (where is_different and difference < 0) as columns_below,
+        count(*) filter (
+            where is_different and difference > 0
+        ) as columns_above,
+        count(*) filter (
+            where is_different and difference < 0
+        ) as columns_below,
         string_agg(
             label_zh || '：合计行' || total_text || '，各项目行之和' || rows_text
             || '，' || case when difference > 0 then '多' else '少' end

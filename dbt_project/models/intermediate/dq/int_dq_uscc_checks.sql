@@ -1,8 +1,9 @@
 {#-
-    The one implementation of the USCC check (GB 32100-2015) used by the flag rules:
-    18 characters from 0-9 and A-Y without I, O, S, V, Z; characters 3-8 are digits (the
-    registering region's 行政区划代码); the 18th is the check character, the one whose value
-    is (31 - sum(value_i * weight_i for i in 1..17) mod 31) mod 31.
+    The one implementation of the USCC check (GB 32100-2015) used by the flag
+    rules: 18 characters from 0-9 and A-Y without I, O, S, V, Z; characters 3-8
+    are digits (the registering region's 行政区划代码); the 18th is the check
+    character, the one whose value is (31 - sum(value_i * weight_i for i in
+    1..17) mod 31) mod 31.
 -#}
 with
 
