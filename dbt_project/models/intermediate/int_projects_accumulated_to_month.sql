@@ -36,40 +36,51 @@ sectors as (
 
 ),
 
-reports_to_month as (
+latest_months as (
 
     select
-        spine.month as as_of_month,
-        project_months.*
-    from project_months
-    inner join spine
-        on project_months.year = spine.year
-        and project_months.month <= spine.month
-
-),
-
-accumulated as (
-
-    select
-        project_id,
         year,
-        as_of_month,
-        sum(credited_funds_wan) as funds_ytd_wan,
-        sum(rows_in_month) as rows_ytd,
-        count(*) as months_reported_ytd
-    from reports_to_month
-    group by 1, 2, 3
+        max(month) as latest_month
+    from spine
+    group by 1
 
 ),
 
+running as (
+
+    select
+        *,
+        sum(credited_funds_wan) over reports_so_far as funds_ytd_wan,
+        sum(rows_in_month) over reports_so_far as rows_ytd,
+        count(*) over reports_so_far as months_reported_ytd,
+        lead(month) over (
+            partition by project_id, year order by month
+        ) as next_reported_month
+    from project_months
+    window reports_so_far as (
+        partition by project_id, year
+        order by month
+        rows between unbounded preceding and current row
+    )
+
+),
+
+{#- a report stands for every month until the project's next report (or the spine's end) #}
 latest_report as (
 
-    select *
-    from reports_to_month
-    qualify row_number() over (
-        partition by project_id, year, as_of_month
-        order by month desc
-    ) = 1
+    select
+        running.*,
+        unnest(
+            range(
+                running.month,
+                coalesce(
+                    running.next_reported_month, latest_months.latest_month + 1
+                )
+            )
+        ) as as_of_month
+    from running
+    inner join latest_months
+        on running.year = latest_months.year
 
 ),
 
@@ -77,9 +88,9 @@ classified as (
 
     select
         ---------- ids
-        accumulated.project_id,
-        accumulated.year,
-        accumulated.as_of_month as month,
+        latest_report.project_id,
+        latest_report.year,
+        cast(latest_report.as_of_month as integer) as month,
 
         ---------- foreign keys
         latest_report.unit_name,
@@ -96,23 +107,19 @@ classified as (
         sectors.counts_projects as sector_counts_projects,
         (
             latest_report.project_kind = '新引进'
-            and first_reported.first_reported_year = accumulated.year
+            and first_reported.first_reported_year = latest_report.year
             and sectors.counts_projects
         ) as is_new,
-        accumulated.rows_ytd,
-        accumulated.months_reported_ytd,
+        latest_report.rows_ytd,
+        latest_report.months_reported_ytd,
 
         ---------- amounts
         latest_report.total_investment_wan,
-        accumulated.funds_ytd_wan
+        latest_report.funds_ytd_wan
 
-    from accumulated
-    inner join latest_report
-        on accumulated.project_id = latest_report.project_id
-        and accumulated.year = latest_report.year
-        and accumulated.as_of_month = latest_report.as_of_month
+    from latest_report
     inner join first_reported
-        on accumulated.project_id = first_reported.project_id
+        on latest_report.project_id = first_reported.project_id
     inner join sectors
         on latest_report.sector = sectors.sector
 
