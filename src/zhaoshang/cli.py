@@ -26,6 +26,8 @@ def _configure_logging() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_pii_filter()
+    for noisy in ("great_expectations", "py4j", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _airflow_env() -> dict[str, str]:

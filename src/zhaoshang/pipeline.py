@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def make_run_id(raw: str | None = None) -> str:
     """A file-name-safe run id (Airflow's run_id has ':' and '+')."""
-    raw = raw or f"manual__{datetime.now():%Y%m%dT%H%M%S%f}"
+    raw = raw or f"manual__{datetime.now():%Y-%m-%dT%H-%M-%S-%f}"
     return re.sub(r"[^A-Za-z0-9_.-]", "_", raw)[:120]
 
 

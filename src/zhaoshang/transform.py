@@ -49,10 +49,12 @@ def dbt_executable() -> str:
 
 
 def run_dbt(
-    settings: Settings, build_db: Path, args: list[str], work_dir: Path, *, name: str
+    settings: Settings, build_db: Path, args: list[str], work_dir: Path
 ) -> DbtResult:
     """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
-    target_path = work_dir / f"dbt_target_{name}"
+    # One target dir per run: later invocations reuse the parse (partial parsing) and manifest.
+    target_path = work_dir / "dbt_target"
+    (target_path / "run_results.json").unlink(missing_ok=True)
     log_path = work_dir / "dbt_logs"
     env = os.environ | settings.dbt_env() | {"ZHAOSHANG_BUILD_DB": str(build_db)}
     command = [
@@ -92,8 +94,7 @@ def _parse_results(path: Path, command: str, returncode: int) -> DbtResult:
 
 def build(settings: Settings, build_db: Path, work_dir: Path, selection: tuple[str, ...]) -> DbtResult:
     """``dbt build`` (models, seeds and their tests) for a selection; raise on any error."""
-    name = "features" if selection == FEATURE_SELECTION else "marts"
-    result = run_dbt(settings, build_db, ["build", "--select", *selection], work_dir, name=name)
+    result = run_dbt(settings, build_db, ["build", "--select", *selection], work_dir)
     if not result.ok:
         raise DbtBuildFailed(
             "dbt 构建失败，本次不发布 / dbt build failed, nothing is published:\n"
@@ -104,8 +105,9 @@ def build(settings: Settings, build_db: Path, work_dir: Path, selection: tuple[s
 
 def generate_docs(settings: Settings, build_db: Path, work_dir: Path) -> Path | None:
     """``dbt docs generate`` into ``<output>/dbt_docs`` (static site analysts can open)."""
-    result = run_dbt(settings, build_db, ["docs", "generate"], work_dir, name="docs")
-    target = work_dir / "dbt_target_docs"
+    # --no-compile: the manifest of the build just run is reused; only the catalog is queried.
+    result = run_dbt(settings, build_db, ["docs", "generate", "--no-compile"], work_dir)
+    target = work_dir / "dbt_target"
     if result.returncode != 0 or not (target / "index.html").exists():
         log.warning("dbt docs generate failed: %s", result.failures[:3])
         return None
