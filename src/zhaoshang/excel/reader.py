@@ -11,6 +11,7 @@ value, error cells, the 1904 date system).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -54,7 +55,7 @@ def parse_workbook(path: Path, source_file: str, limits: Limits, today: date | N
     """Read ``path`` as the county form; raise SubmissionRejected for a file-level problem."""
     package = sniff(path, limits, source_file)
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(package.data))
     except python_calamine.PasswordError:
         raise reject("E_ENCRYPTED", source_file) from None
     except (python_calamine.ZipError, python_calamine.XmlError):

@@ -12,6 +12,8 @@ describes the workbook's sheets for the reader.
 from __future__ import annotations
 
 import codecs
+import io
+import os
 import posixpath
 import re
 import struct
@@ -56,6 +58,7 @@ class Package:
     sheets: tuple[SheetEntry, ...]
     date1904: bool
     structures: dict[str, SheetStructure]  # worksheet part -> what calamine does not report
+    data: bytes = field(repr=False, default=b"")  # the file as checked: what the parser must read
 
 
 def reject(code: str, source_file: str | None, detail: object = "") -> SubmissionRejected:
@@ -71,33 +74,39 @@ def _mb(size: int) -> str:
 
 
 def sniff(path: Path, limits: Limits, source_file: str | None) -> Package:
-    """Raise SubmissionRejected unless ``path`` is a plain .xlsx within the limits."""
-    size = path.stat().st_size
-    if size == 0:
-        raise reject("E_EMPTY", source_file)
-    if size > limits.max_file_bytes:
-        raise reject("E_TOO_LARGE", source_file, f"{_mb(size)} > {_mb(limits.max_file_bytes)}")
+    """Raise SubmissionRejected unless ``path`` is a plain .xlsx within the limits.
+
+    The file is read once (at most ``max_file_bytes``); the parser gets the same bytes, so a
+    file changed on disk in between cannot slip past the checks.
+    """
     with path.open("rb") as f:
-        head = f.read(4096)
+        size = os.fstat(f.fileno()).st_size
+        if size > limits.max_file_bytes:
+            raise reject("E_TOO_LARGE", source_file, f"{_mb(size)} > {_mb(limits.max_file_bytes)}")
+        data = f.read(limits.max_file_bytes + 1)
+    if not data:
+        raise reject("E_EMPTY", source_file)
+    if len(data) > limits.max_file_bytes:  # grew after fstat
+        raise reject("E_TOO_LARGE", source_file, f"> {_mb(limits.max_file_bytes)}")
+    head = data[:4096]
     if head.startswith(OLE_MAGIC):
-        raise _ole_problem(path, source_file)
+        raise _ole_problem(data, source_file)
     if head.startswith(EMPTY_ZIP_MAGIC):
         raise reject("E_ZIP_CORRUPT", source_file)
     if not head.startswith(ZIP_MAGIC):
         raise _non_zip_problem(head, source_file)
-    return _check_package(path, limits, source_file)
+    return _check_package(data, limits, source_file)
 
 
-def _ole_problem(path: Path, source_file: str | None) -> SubmissionRejected:
+def _ole_problem(data: bytes, source_file: str | None) -> SubmissionRejected:
     """An OLE/CFB container: an encrypted .xlsx (password to open) or a legacy .xls/.et."""
     try:
         import msoffcrypto
         from msoffcrypto.format.ooxml import OOXMLFile
 
-        with path.open("rb") as f:
-            office = msoffcrypto.OfficeFile(f)
-            if isinstance(office, OOXMLFile) and office.is_encrypted():
-                return reject("E_ENCRYPTED", source_file)
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        if isinstance(office, OOXMLFile) and office.is_encrypted():
+            return reject("E_ENCRYPTED", source_file)
     except Exception:  # noqa: BLE001 - any unreadable CFB is still "not an .xlsx"
         pass
     return reject("E_LEGACY_XLS", source_file)
@@ -135,13 +144,9 @@ def _looks_like_text(head: bytes) -> bool:
 # zip container
 
 
-def _declared_entry_count(path: Path) -> int | None:
+def _declared_entry_count(data: bytes) -> int | None:
     """Entry count from the end-of-central-directory record, read before zipfile lists entries."""
-    with path.open("rb") as f:
-        f.seek(0, 2)
-        size = f.tell()
-        f.seek(max(0, size - 65_557))
-        tail = f.read()
+    tail = data[-65_557:]
     pos = tail.rfind(EMPTY_ZIP_MAGIC)
     if pos < 0 or pos + 22 > len(tail):
         return None
@@ -149,21 +154,49 @@ def _declared_entry_count(path: Path) -> int | None:
     return None if total == 0xFFFF else total  # zip64: zipfile reads the real count
 
 
-def _check_package(path: Path, limits: Limits, source_file: str | None) -> Package:
-    declared = _declared_entry_count(path)
+def _check_package(data: bytes, limits: Limits, source_file: str | None) -> Package:
+    declared = _declared_entry_count(data)
     if declared is not None and declared > limits.max_zip_entries:
         raise reject("E_TOO_MANY_PARTS", source_file, f"{declared} > {limits.max_zip_entries}")
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         raise reject("E_ZIP_CORRUPT", source_file) from None
     with archive:
         infos = archive.infolist()
         _check_directory(infos, limits, source_file)
-        names = {info.filename for info in infos}
-        _check_part_kinds(archive, names, source_file)
-        scan = _scan_xml_parts(archive, infos, limits, source_file)
-        return _read_workbook(archive, names, scan, limits, source_file)
+        parts = _Parts(archive, {info.filename for info in infos}, source_file)
+        _check_part_kinds(parts, source_file)
+        scan = _scan_xml_parts(parts, infos, limits, source_file)
+        return _read_workbook(parts, scan, limits, source_file, data)
+
+
+class _Parts:
+    """Reads package members, keeping the small ones the sniff needs twice."""
+
+    KEEP = ("[content_types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+
+    def __init__(self, archive: zipfile.ZipFile, names: set[str], source_file: str | None):
+        self.archive = archive
+        self.by_lower = {n.lower(): n for n in names}
+        self.kept: dict[str, bytes] = {}
+        self.source_file = source_file
+
+    def read(self, name: str) -> bytes:
+        if name in self.kept:
+            return self.kept[name]
+        try:
+            data = self.archive.read(name)
+        except KeyError:
+            return b""
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error):
+            raise reject("E_ZIP_CORRUPT", self.source_file) from None
+        if name.lower() in self.KEEP:
+            self.kept[name] = data
+        return data
+
+    def member(self, wanted: str) -> str | None:
+        return self.by_lower.get(wanted.lower())
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, source_file: str | None) -> None:
@@ -188,13 +221,13 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, source_file: 
         raise reject("E_TOO_LARGE", source_file, f"{_mb(total)} > {_mb(limits.max_uncompressed_bytes)}")
 
 
-def _check_part_kinds(archive: zipfile.ZipFile, names: set[str], source_file: str | None) -> None:
-    lower = {n.lower() for n in names}
+def _check_part_kinds(parts: _Parts, source_file: str | None) -> None:
+    lower = parts.by_lower
     if "mimetype" in lower:
         raise reject("E_UNSUPPORTED_FORMAT", source_file, "OpenDocument (.ods)")
     if "[content_types].xml" not in lower:
         raise reject("E_UNSUPPORTED_FORMAT", source_file, "zip")
-    content_types = _read_capped(archive, _member(names, "[Content_Types].xml"), 1 << 20, source_file)
+    content_types = parts.read(lower["[content_types].xml"])
     if "xl/workbook.bin" in lower or b"sheet.binary" in content_types:
         raise reject("E_UNSUPPORTED_FORMAT", source_file, ".xlsb")
     if any(n.endswith("vbaproject.bin") for n in lower) or re.search(rb"macroEnabled|macrosheet", content_types, re.I):
@@ -202,26 +235,6 @@ def _check_part_kinds(archive: zipfile.ZipFile, names: set[str], source_file: st
     if not any(n.startswith("xl/") for n in lower):
         kind = "Word (.docx)" if any(n.startswith("word/") for n in lower) else "OOXML"
         raise reject("E_UNSUPPORTED_FORMAT", source_file, kind)
-
-
-def _member(names: set[str], wanted: str) -> str:
-    for name in names:
-        if name.lower() == wanted.lower():
-            return name
-    return wanted
-
-
-def _read_capped(archive: zipfile.ZipFile, name: str, cap: int, source_file: str | None) -> bytes:
-    try:
-        with archive.open(name) as member:
-            data = member.read(cap + 1)
-    except KeyError:
-        return b""
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
-        raise reject("E_ZIP_CORRUPT", source_file) from None
-    if len(data) > cap:
-        raise reject("E_TOO_LARGE", source_file, name)
-    return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -233,9 +246,7 @@ class _ScanResult:
     structures: dict[str, SheetStructure] = field(default_factory=dict)  # worksheet part -> facts
 
 
-def _scan_xml_parts(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, source_file: str | None
-) -> _ScanResult:
+def _scan_xml_parts(parts: _Parts, infos: list[zipfile.ZipInfo], limits: Limits, source_file: str | None) -> _ScanResult:
     """One read of every part: DTD/entities anywhere, shared strings, worksheet facts.
 
     Every part is searched, whatever its name: a worksheet may be stored as 'image1.png' and
@@ -248,7 +259,7 @@ def _scan_xml_parts(
     for info in infos:
         if info.is_dir():
             continue
-        data = _read_member(archive, info, source_file)
+        data = parts.read(info.filename)
         if _has_dtd(data):
             raise reject("E_XML_ENTITY", source_file)
         name = info.filename.lower()
@@ -260,13 +271,6 @@ def _scan_xml_parts(
             except BadCellRef as bad:
                 raise reject("E_BAD_CELL_REF", source_file, bad.ref) from None
     return result
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source_file: str | None) -> bytes:
-    try:
-        return archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error):
-        raise reject("E_ZIP_CORRUPT", source_file) from None
 
 
 def _has_dtd(data: bytes) -> bool:
@@ -289,35 +293,25 @@ def _check_shared_strings(data: bytes, limits: Limits, source_file: str | None) 
 # workbook.xml
 
 
-def _read_workbook(
-    archive: zipfile.ZipFile, names: set[str], scan: _ScanResult, limits: Limits, source_file: str | None
-) -> Package:
+def _read_workbook(parts: _Parts, scan: _ScanResult, limits: Limits, source_file: str | None, data: bytes) -> Package:
     # calamine reads xl/workbook.xml whatever _rels/.rels says: check the part it will read.
-    workbook_part = _member(names, "xl/workbook.xml")
-    if workbook_part not in names:
+    workbook_part = parts.member("xl/workbook.xml")
+    if workbook_part is None:
         raise reject("E_UNSUPPORTED_FORMAT", source_file, "OOXML")
-    root = _parse_xml(_read_capped(archive, workbook_part, 8 << 20, source_file), source_file)
-    rels_part = posixpath.join(posixpath.dirname(workbook_part), "_rels", posixpath.basename(workbook_part) + ".rels")
-    targets = _relationships(archive, names, rels_part, posixpath.dirname(workbook_part), source_file)
+    root = _parse_xml(parts.read(workbook_part), source_file)
+    targets = _relationships(parts, "xl/_rels/workbook.xml.rels", "xl", source_file)
     sheet_elements = root.findall(f"{{{_MAIN_NS}}}sheets/{{{_MAIN_NS}}}sheet")
     if len(sheet_elements) > limits.max_sheets:
         raise reject("E_TOO_MANY_PARTS", source_file, f"{len(sheet_elements)} > {limits.max_sheets}")
     sheets = []
     for element in sheet_elements:
         target, kind = targets.get(element.get(f"{{{_REL_NS}}}id", ""), (None, "worksheet"))
-        sheets.append(
-            SheetEntry(
-                name=element.get("name", ""),
-                state=element.get("state", "visible"),
-                kind=kind,
-                part=target if target in names else None,
-            )
-        )
+        sheets.append(SheetEntry(element.get("name", ""), element.get("state", "visible"), kind, target))
     if not any(s.kind == "worksheet" and s.part for s in sheets):
         raise reject("E_NO_DATA_SHEET", source_file, "0")
     properties = root.find(f"{{{_MAIN_NS}}}workbookPr")
     date1904 = properties is not None and properties.get("date1904", "false").lower() in ("1", "true")
-    return Package(tuple(sheets), date1904, scan.structures)
+    return Package(tuple(sheets), date1904, scan.structures, data)
 
 
 def _parse_xml(data: bytes, source_file: str | None):  # noqa: ANN202 - ElementTree element
@@ -327,14 +321,12 @@ def _parse_xml(data: bytes, source_file: str | None):  # noqa: ANN202 - ElementT
         raise reject("E_ZIP_CORRUPT", source_file) from None
 
 
-def _relationships(
-    archive: zipfile.ZipFile, names: set[str], rels_part: str, base: str, source_file: str | None
-) -> dict[str, tuple[str | None, str]]:
-    """rId -> (zip member name, relationship kind: worksheet / chartsheet / officeDocument / ...)."""
-    member = _member(names, rels_part)
-    if member not in names:
+def _relationships(parts: _Parts, rels_part: str, base: str, source_file: str | None) -> dict[str, tuple[str | None, str]]:
+    """rId -> (zip member name or None, relationship kind: worksheet / chartsheet / ...)."""
+    member = parts.member(rels_part)
+    if member is None:
         return {}
-    root = _parse_xml(_read_capped(archive, member, 1 << 20, source_file), source_file)
+    root = _parse_xml(parts.read(member), source_file)
     out = {}
     for rel in root.findall(f"{{{_PKG_REL_NS}}}Relationship"):
         target = rel.get("Target", "")
@@ -344,5 +336,5 @@ def _relationships(
             path = target.lstrip("/")
         else:
             path = posixpath.normpath(posixpath.join(base, target))
-        out[rel.get("Id", "")] = (_member(names, path) if path else None, rel.get("Type", "").rsplit("/", 1)[-1])
+        out[rel.get("Id", "")] = (parts.member(path) if path else None, rel.get("Type", "").rsplit("/", 1)[-1])
     return out
