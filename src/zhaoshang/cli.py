@@ -66,6 +66,11 @@ def _summary() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["generate"]:  # the generator parses its own options
+        from zhaoshang.generate import main as generate_main
+
+        return generate_main(argv[1:])
     parser = argparse.ArgumentParser(prog="zhaoshang", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     nightly = sub.add_parser("nightly", help="run all stages without Airflow")
@@ -73,14 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     af = sub.add_parser("airflow-run", help="run the nightly DAG through Airflow and print a summary")
     af.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
     sub.add_parser("summary", help="summary of the published warehouse")
-    gen = sub.add_parser("generate", help="write a sample inbox with known answers", add_help=False)
-    gen.add_argument("rest", nargs=argparse.REMAINDER)
-    args, extra = parser.parse_known_args(argv)
-
-    if args.command == "generate":
-        from zhaoshang.generate.__main__ import main as generate_main
-
-        return generate_main([*args.rest, *extra])
+    sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
+    args = parser.parse_args(argv)
     _configure_logging()
     if args.command == "airflow-run":
         return airflow_run(args.date)

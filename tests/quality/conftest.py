@@ -48,7 +48,7 @@ def dq_build(tmp_path_factory) -> DqBuild:
         fixture = build_ledger(settings.ledger_path, settings.raw_dir)
         build_db = settings.build_dir / "warehouse_dq-test.duckdb"
         build_db.parent.mkdir(parents=True, exist_ok=True)
-        result = transform.run_dbt(settings, build_db, DQ_SELECTION, base / "work", name="dq")
+        result = transform.run_dbt(settings, build_db, DQ_SELECTION, base / "work")
         assert result.ok, "\n".join(result.failures[:10])
         before = gx_file_hashes()
         summary = quality.validate(build_db, "run-1", settings)
