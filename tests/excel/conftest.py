@@ -9,17 +9,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from zhaoshang.errors import Problem, SubmissionRejected  # noqa: E402
-from zhaoshang.excel import Limits, ParsedSubmission, read_submission  # noqa: E402
+from zhaoshang.errors import Problem, SubmissionRejected
+from zhaoshang.excel import Limits, ParsedSubmission, read_submission
 
 SOURCE = "raw/submissions/济阳镇/2021-03.xlsx"
 
 
-def read(path: Path, limits: Limits = Limits(), sandbox: bool = False) -> ParsedSubmission:
+DEFAULT = Limits()
+
+
+def read(path: Path, limits: Limits = DEFAULT, sandbox: bool = False) -> ParsedSubmission:
     return read_submission(path, source_file=SOURCE, limits=limits, sandbox=sandbox)
 
 
-def rejection(path: Path, limits: Limits = Limits(), sandbox: bool = False) -> Problem:
+def rejection(path: Path, limits: Limits = DEFAULT, sandbox: bool = False) -> Problem:
     with pytest.raises(SubmissionRejected) as caught:
         read(path, limits, sandbox)
     problem = caught.value.problem

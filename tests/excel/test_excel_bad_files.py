@@ -11,7 +11,6 @@ import openpyxl
 import pytest
 from conftest import SOURCE, read, rejection
 from workbook_builder import (
-    MAIN_CT,
     STANDARD_HEADERS,
     Form,
     inline_row,
@@ -121,7 +120,11 @@ def test_a8_html_or_xml_spreadsheet(xlsx, content):
 
 
 def test_a9_macro_enabled_content_type(xlsx):
-    path = raw_xlsx(xlsx(), inline_row(1, ["x"]), main_content_type="application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    path = raw_xlsx(
+        xlsx(),
+        inline_row(1, ["x"]),
+        main_content_type="application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    )
     assert rejection(path).code == "E_MACRO"
 
 
@@ -160,7 +163,10 @@ def test_other_zip_formats(xlsx):
 
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
+    )
     + "]>"
 )
 
@@ -168,7 +174,14 @@ BILLION_LAUGHS = (
 def test_b1_billion_laughs_in_worksheet(xlsx):
     path = xlsx()
     write_form(path)
-    rewrite_parts(path, edit={SHEET: lambda x: BILLION_LAUGHS.encode() + _body(x).replace(b"<v>100</v>", b"<v>&lol9;</v>", 1)})
+    rewrite_parts(
+        path,
+        edit={
+            SHEET: lambda x: (
+                BILLION_LAUGHS.encode() + _body(x).replace(b"<v>100</v>", b"<v>&lol9;</v>", 1)
+            )
+        },
+    )
     started = time.perf_counter()
     assert rejection(path).code == "E_XML_ENTITY"
     assert time.perf_counter() - started < 1.0
@@ -187,7 +200,14 @@ def test_b3_xxe_reveals_nothing(xlsx, tmp_path):
     xxe = f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{secret}">]>'
     path = xlsx()
     write_form(path)
-    rewrite_parts(path, edit={SHEET: lambda x: xxe.encode() + _body(x).replace("<t>项目1</t>".encode(), b"<t>&xxe;</t>")})
+    rewrite_parts(
+        path,
+        edit={
+            SHEET: lambda x: (
+                xxe.encode() + _body(x).replace("<t>项目1</t>".encode(), b"<t>&xxe;</t>")
+            )
+        },
+    )
     problem = rejection(path)
     assert problem.code == "E_XML_ENTITY"
     assert "TOP-SECRET" not in problem.full_message() and "TOP-SECRET" not in repr(problem)
@@ -197,14 +217,19 @@ def test_b3_xxe_in_utf16_part(xlsx):
     xxe = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     path = xlsx()
     write_form(path)
-    rewrite_parts(path, edit={"xl/styles.xml": lambda x: (xxe + _body(x).decode()).encode("utf-16")})
+    rewrite_parts(
+        path, edit={"xl/styles.xml": lambda x: (xxe + _body(x).decode()).encode("utf-16")}
+    )
     assert rejection(path).code == "E_XML_ENTITY"
 
 
 def test_b4_dtd_in_workbook_xml(xlsx):
     path = xlsx()
     write_form(path)
-    rewrite_parts(path, edit={"xl/workbook.xml": lambda x: b'<?xml version="1.0"?><!DOCTYPE workbook>' + _body(x)})
+    rewrite_parts(
+        path,
+        edit={"xl/workbook.xml": lambda x: b'<?xml version="1.0"?><!DOCTYPE workbook>' + _body(x)},
+    )
     assert rejection(path).code == "E_XML_ENTITY"
 
 
@@ -212,7 +237,10 @@ def test_b5_zip_bomb_by_declared_size(xlsx):
     """300 MB of whitespace inside a small file: rejected from the central directory alone."""
     path = xlsx()
     write_form(path)
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z, z.open("xl/worksheets/sheet2.xml", "w", force_zip64=True) as member:
+    with (
+        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z,
+        z.open("xl/worksheets/sheet2.xml", "w", force_zip64=True) as member,
+    ):
         block = b" " * (1 << 20)
         for _ in range(300):
             member.write(block)
@@ -243,7 +271,11 @@ def test_b7_lying_unique_count(xlsx):
     path = xlsx()
     write_form(path)
     items = b"".join(b"<si><t>%d</t></si>" % k for k in range(2000))
-    sst = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="1">' + items + b"</sst>"
+    sst = (
+        b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="1">'
+        + items
+        + b"</sst>"
+    )
     rewrite_parts(path, add={"xl/sharedStrings.xml": sst})
     assert rejection(path, Limits(max_shared_strings=1000)).code == "E_TOO_MANY_STRINGS"
 
@@ -251,21 +283,32 @@ def test_b7_lying_unique_count(xlsx):
 @pytest.mark.parametrize("ref", ["A2000000", "XFE1", "AAAA1"])
 def test_b11_cell_ref_beyond_excel(xlsx, ref):
     digits = "".join(ch for ch in ref if ch.isdigit())
-    path = raw_xlsx(xlsx(), f'<row r="1"><c r="A1"><v>1</v></c></row><row r="{digits}"><c r="{ref}"><v>1</v></c></row>')
+    path = raw_xlsx(
+        xlsx(),
+        f'<row r="1"><c r="A1"><v>1</v></c></row><row r="{digits}"><c r="{ref}"><v>1</v></c></row>',
+    )
     problem = rejection(path)
-    assert problem.code == "E_BAD_CELL_REF" and problem.detail in (ref, digits)  # the <row> or the <c>
+    assert problem.code == "E_BAD_CELL_REF" and problem.detail in (
+        ref,
+        digits,
+    )  # the <row> or the <c>
 
 
 def test_b11_in_a_hidden_sheet_too(xlsx):
     path = xlsx()
     write_form(path, after=[("隐藏", "hidden", [["x"]])])
-    rewrite_parts(path, edit={"xl/worksheets/sheet2.xml": lambda x: x.replace(b'r="A1"', b'r="A1048577"')})
+    rewrite_parts(
+        path, edit={"xl/worksheets/sheet2.xml": lambda x: x.replace(b'r="A1"', b'r="A1048577"')}
+    )
     assert rejection(path).code == "E_BAD_CELL_REF"
 
 
 def test_value_far_away_is_refused_before_calamine(xlsx):
     """A1 and XFD1048576 are legal, but calamine would allocate the whole grid between them."""
-    path = raw_xlsx(xlsx(), '<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    path = raw_xlsx(
+        xlsx(),
+        '<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',
+    )
     problem = rejection(path)
     assert problem.code == "E_TOO_LARGE" and "XFD1048576" in problem.detail
 
@@ -273,7 +316,14 @@ def test_value_far_away_is_refused_before_calamine(xlsx):
 def test_styled_empty_cells_far_away_are_fine(xlsx):
     path = xlsx()
     write_form(path)
-    rewrite_parts(path, edit={SHEET: lambda x: x.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>')})
+    rewrite_parts(
+        path,
+        edit={
+            SHEET: lambda x: x.replace(
+                b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'
+            )
+        },
+    )
     assert len(read(path).rows) == 3
 
 

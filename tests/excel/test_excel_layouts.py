@@ -53,12 +53,24 @@ def test_standard_form(xlsx):
     "meta, unit, period",
     [
         ([["填报单位：济阳镇      报告期：2021年3月      单位：万元"]], "济阳镇", (2021, 3)),
-        ([["填报单位：", "济阳镇", None, "报告期：", "2021年03月", "单位：万元"]], "济阳镇", (2021, 3)),
-        ([["填报单位（盖章）：济阳镇人民政府", None, "报告时间：2021-03"]], "济阳镇人民政府", (2021, 3)),
+        (
+            [["填报单位：", "济阳镇", None, "报告期：", "2021年03月", "单位：万元"]],
+            "济阳镇",
+            (2021, 3),
+        ),
+        (
+            [["填报单位（盖章）：济阳镇人民政府", None, "报告时间：2021-03"]],
+            "济阳镇人民政府",
+            (2021, 3),
+        ),
         ([["填报单位:济阳镇  统计期:2021.3"]], "济阳镇", (2021, 3)),
         ([["填报单位：济阳镇　　所属期：2021年3月份"]], "济阳镇", (2021, 3)),  # U+3000 spaces
         ([["填报单位：济阳镇 报告期：２０２１年３月"]], "济阳镇", (2021, 3)),  # full-width digits
-        ([["填报单位：财政局"], ["报告期：", date(2021, 3, 1)]], "财政局", (2021, 3)),  # a date cell
+        (
+            [["填报单位：财政局"], ["报告期：", date(2021, 3, 1)]],
+            "财政局",
+            (2021, 3),
+        ),  # a date cell
     ],
 )
 def test_unit_and_period_variants(xlsx, meta, unit, period):
@@ -112,7 +124,9 @@ def test_two_row_header_with_merged_parent(xlsx):
     sub[COL["本期到位资金（万元）"]] = "本期"
     sub[COL["累计到位资金（万元）"]] = "累计"
     # Every other header is merged down over both rows, as Excel users do.
-    merges = ["L1:M1"] + [f"{chr(65 + c)}1:{chr(65 + c)}2" for c in range(len(headers)) if c not in (11, 12)]
+    merges = ["L1:M1"] + [
+        f"{chr(65 + c)}1:{chr(65 + c)}2" for c in range(len(headers)) if c not in (11, 12)
+    ]
     path = xlsx()
     layout = write_form(path, Form(headers=headers, subheaders=sub, header_merges=merges))
     parsed = read(path)
@@ -191,7 +205,10 @@ def test_optional_columns_when_present(xlsx):
 
 def test_data_sheet_behind_instructions_and_hidden_sheets_ignored(xlsx):
     instructions = [["填表说明"], ["1. 金额单位为万元"], ["2. 项目名称、投资方为必填项"]]
-    hidden_copy = [["项目名称", "投资方", "产业类别", "项目性质", "本期到位资金"], ["隐藏项目", "某公司", "二产", "新引进", 999]]
+    hidden_copy = [
+        ["项目名称", "投资方", "产业类别", "项目性质", "本期到位资金"],
+        ["隐藏项目", "某公司", "二产", "新引进", 999],
+    ]
     path = xlsx()
     write_form(
         path,
@@ -225,7 +242,12 @@ def test_total_subtotal_blank_and_footer_rows(xlsx):
     ]
     footer = [*FOOTER, ["注：本表金额单位为万元，联系人李四 13700001111"], ["审核人：王五"]]
     path = xlsx()
-    layout = write_form(path, Form(rows=rows, total=total_row([project_row(i) for i in (1, 2, 3)], "总 计"), footer=footer))
+    layout = write_form(
+        path,
+        Form(
+            rows=rows, total=total_row([project_row(i) for i in (1, 2, 3)], "总 计"), footer=footer
+        ),
+    )
     parsed = read(path)
     assert [r.row_number for r in parsed.rows] == [4, 6, 9]
     assert parsed.rows_ignored_blank == 2
@@ -282,7 +304,14 @@ def test_sheet_unit_in_yuan_and_header_units(xlsx):
     headers[COL["合同引资额（万元）"]] = "合同引资额（元）"
     headers[COL["累计到位资金（万元）"]] = "累计到位资金(亿元)"
     path = xlsx()
-    write_form(path, Form(meta=[["填报单位：济阳镇  报告期：2021年3月  单位：元"]], headers=headers, rows=[project_row(1, total=12_000_000)]))
+    write_form(
+        path,
+        Form(
+            meta=[["填报单位：济阳镇  报告期：2021年3月  单位：元"]],
+            headers=headers,
+            rows=[project_row(1, total=12_000_000)],
+        ),
+    )
     values = read(path).rows[0].values
     assert values["total_investment_wan"] == Decimal(1200)  # no header unit: the sheet's 元
     assert values["contract_amount_wan"] == Decimal("0.08")  # 800 元
@@ -306,7 +335,21 @@ def test_general_format_serial_in_1904_workbook(xlsx):
 
 
 def test_values_as_clerks_type_them(xlsx):
-    texts = ["1,200", "1，200", "１２００", "1200万元", "1200万", "0.12亿", "￥1200", "RMB 1200", "¥1,200.00", "12000000元", "1.2E+03", "'1200", " 1200 "]
+    texts = [
+        "1,200",
+        "1，200",
+        "１２００",
+        "1200万元",
+        "1200万",
+        "0.12亿",
+        "￥1200",
+        "RMB 1200",
+        "¥1,200.00",
+        "12000000元",
+        "1.2E+03",
+        "'1200",
+        " 1200 ",
+    ]
     rows = [project_row(i + 1, total=text) for i, text in enumerate(texts)]
     path = xlsx()
     write_form(path, Form(rows=rows, total=None))
@@ -318,8 +361,17 @@ def test_values_as_clerks_type_them(xlsx):
 
 def test_text_dates_and_enum_aliases(xlsx):
     rows = [
-        project_row(1, 签约时间="2021-03-05", 产业类别="第二产业", 资金来源地="本县", 项目进展="在建", 是否高新技术项目="是"),
-        project_row(2, 签约时间="2021年3月5日", 产业类别=" 工业 ", 项目性质="续建", 是否高新技术项目="√"),
+        project_row(
+            1,
+            签约时间="2021-03-05",
+            产业类别="第二产业",
+            资金来源地="本县",
+            项目进展="在建",
+            是否高新技术项目="是",
+        ),
+        project_row(
+            2, 签约时间="2021年3月5日", 产业类别=" 工业 ", 项目性质="续建", 是否高新技术项目="√"
+        ),
         project_row(3, 签约时间="２０２１年３月５日", 产业类别="金融贷款", 是否高新技术项目="×"),
         project_row(4, 签约时间="20210305", 产业类别="农业", 资金来源地="外资"),
         project_row(5, 签约时间="2021/3/5", 产业类别="服务业", 资金来源地="省内"),
@@ -339,7 +391,12 @@ def test_text_dates_and_enum_aliases(xlsx):
 
 def test_text_is_normalised(xlsx):
     rows = [
-        project_row(1, 项目名称="\u200b年产10万吨（一期）\u3000项目 ", 投资方="ＡＢＣ  科技\n有限公司", 统一社会信用代码=" 91411426ma44xxxx1x "),
+        project_row(
+            1,
+            项目名称="\u200b年产10万吨（一期）\u3000项目 ",
+            投资方="ＡＢＣ  科技\n有限公司",
+            统一社会信用代码=" 91411426ma44xxxx1x ",
+        ),
         project_row(2, 项目名称="乙_x0007_项目"),
     ]
     path = xlsx()
@@ -355,7 +412,10 @@ def test_text_is_normalised(xlsx):
 
 def test_invalid_uscc_still_loads(xlsx):
     path = xlsx()
-    write_form(path, Form(rows=[project_row(1, 统一社会信用代码="123"), project_row(2, 统一社会信用代码=None)]))
+    write_form(
+        path,
+        Form(rows=[project_row(1, 统一社会信用代码="123"), project_row(2, 统一社会信用代码=None)]),
+    )
     parsed = read(path)
     assert [r.values["investor_uscc"] for r in parsed.rows] == ["123", None]
     assert not any(r.problems for r in parsed.rows)
@@ -366,7 +426,14 @@ def test_formula_cached_value_is_used(xlsx):
 
     path = xlsx()
     write_form(path, Form(rows=[project_row(1)], total=None, footer=[]))
-    rewrite_parts(path, edit={"xl/worksheets/sheet1.xml": lambda x: x.replace(b'<c r="L4" t="n"><v>100</v></c>', b'<c r="L4"><f>60+40</f><v>100</v></c>')})
+    rewrite_parts(
+        path,
+        edit={
+            "xl/worksheets/sheet1.xml": lambda x: x.replace(
+                b'<c r="L4" t="n"><v>100</v></c>', b'<c r="L4"><f>60+40</f><v>100</v></c>'
+            )
+        },
+    )
     parsed = read(path)
     assert parsed.rows[0].values["funds_period_wan"] == Decimal(100)
     assert not parsed.rows[0].problems

@@ -23,7 +23,11 @@ def worker():
 
 def test_sandboxed_result_equals_in_process(xlsx):
     path = xlsx()
-    write_form(path, Form(rows=[project_row(1), project_row(2, 产业类别="未知"), project_row(3)]), hidden_rows=[4])
+    write_form(
+        path,
+        Form(rows=[project_row(1), project_row(2, 产业类别="未知"), project_row(3)]),
+        hidden_rows=[4],
+    )
     assert read(path, sandbox=True) == read(path)
 
 
@@ -47,7 +51,10 @@ def test_timeout_kills_the_worker_and_the_next_file_loads(xlsx, worker):
 def test_memory_limit_kills_the_worker_not_the_parent(xlsx, worker):
     # Legal references, within the row/column limits, but calamine builds a dense
     # 100,000 x 200 grid (20 M cells) for them: far more than 400 MB.
-    path = raw_xlsx(xlsx(), '<row r="1"><c r="A1"><v>1</v></c></row><row r="100000"><c r="GR100000"><v>1</v></c></row>')
+    path = raw_xlsx(
+        xlsx(),
+        '<row r="1"><c r="A1"><v>1</v></c></row><row r="100000"><c r="GR100000"><v>1</v></c></row>',
+    )
     with pytest.raises(SubmissionRejected) as caught:
         worker.parse(path, SOURCE, Limits(address_space_bytes=400 * 2**20))
     assert caught.value.problem.code == "E_RESOURCE_LIMIT"
@@ -74,7 +81,10 @@ def test_batch_in_parallel_workers(xlsx):
     paths.insert(3, bad)
     results = list(read_submissions([(p, None) for p in paths], workers=2))
     assert [p for p, _ in results] == paths
-    assert isinstance(results[3][1], SubmissionRejected) and results[3][1].problem.code == "E_NOT_XLSX_TEXT"
+    assert (
+        isinstance(results[3][1], SubmissionRejected)
+        and results[3][1].problem.code == "E_NOT_XLSX_TEXT"
+    )
     assert [len(r.rows) for p, r in results if p != bad] == [1, 2, 3, 4, 5, 6]
 
 
@@ -86,12 +96,20 @@ def test_wire_round_trip(xlsx):
     from zhaoshang.excel.model import ParsedRow
 
     path = xlsx()
-    rows = [project_row(1, total="0.12亿"), project_row(2, 签约时间="3月5日"), project_row(3, total="5000000元")]
-    write_form(path, Form(rows=rows, meta=[["填报单位：济阳镇 报告期：2021年3月 填报日期：2021年4月2日"]]))
+    rows = [
+        project_row(1, total="0.12亿"),
+        project_row(2, 签约时间="3月5日"),
+        project_row(3, total="5000000元"),
+    ]
+    write_form(
+        path, Form(rows=rows, meta=[["填报单位：济阳镇 报告期：2021年3月 填报日期：2021年4月2日"]])
+    )
     parsed = read(path)
     assert wire.decode(wire.encode(parsed)) == parsed
     assert parsed.report_date == date(2021, 4, 2)
     # Rows with different keys (never produced by the reader) still round-trip.
-    parsed.rows.append(ParsedRow(99, {"project_name": "x", "total_investment_wan": Decimal("1.50")}))
+    parsed.rows.append(
+        ParsedRow(99, {"project_name": "x", "total_investment_wan": Decimal("1.50")})
+    )
     again = wire.decode(wire.encode(parsed))
     assert again == parsed and str(again.rows[-1].values["total_investment_wan"]) == "1.50"

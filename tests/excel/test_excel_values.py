@@ -94,7 +94,17 @@ def test_date_problems(raw, code):
 
 @pytest.mark.parametrize(
     "text",
-    ["济阳镇", " 济阳镇 ", "济阳\u200b镇", "\ufeff财政局", "ＡＢＣ（一期）", "a\u3000 b\n c", "年产10万吨", "x\u00a0y", "①号"],
+    [
+        "济阳镇",
+        " 济阳镇 ",
+        "济阳\u200b镇",
+        "\ufeff财政局",
+        "ＡＢＣ（一期）",
+        "a\u3000 b\n c",
+        "年产10万吨",
+        "x\u00a0y",
+        "①号",
+    ],
 )
 def test_clean_text_matches_reference_normalize_text(text):
     assert clean_text(text)[0] == normalize_text(text)

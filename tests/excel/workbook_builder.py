@@ -53,8 +53,15 @@ def project_row(i: int, **changes: object) -> list[object]:
 
 def total_row(rows: Sequence[Sequence[object]], label: str = "合计") -> list[object]:
     out: list[object] = [label] + [None] * (len(STANDARD_HEADERS) - 1)
-    for header in ("计划总投资（万元）", "合同引资额（万元）", "本期到位资金（万元）", "累计到位资金（万元）"):
-        out[COL[header]] = sum(r[COL[header]] for r in rows if isinstance(r[COL[header]], (int, float)))
+    for header in (
+        "计划总投资（万元）",
+        "合同引资额（万元）",
+        "本期到位资金（万元）",
+        "累计到位资金（万元）",
+    ):
+        out[COL[header]] = sum(
+            r[COL[header]] for r in rows if isinstance(r[COL[header]], (int, float))
+        )
     return out
 
 
@@ -145,7 +152,9 @@ def write_form(
         _plain_sheet(wb, title, state, rows)
     if date1904:
         wb.epoch = CALENDAR_MAC_1904
-    layout = Layout(header_row + (1 if form.subheaders is not None else 0), first, data_rows, total_at)
+    layout = Layout(
+        header_row + (1 if form.subheaders is not None else 0), first, data_rows, total_at
+    )
     if customize:
         customize(wb, layout)
     wb.save(path)
@@ -161,8 +170,8 @@ def _plain_sheet(wb: openpyxl.Workbook, title: str, state: str, rows: list[list[
 
 def _shift(ref: str, rows: int) -> str:
     """'L1:M1' relative to the header -> absolute rows."""
-    from openpyxl.utils.cell import range_boundaries
     from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import range_boundaries
 
     c0, r0, c1, r1 = range_boundaries(ref)
     return f"{get_column_letter(c0)}{r0 + rows}:{get_column_letter(c1)}{r1 + rows}"
@@ -243,8 +252,9 @@ def raw_xlsx(
 
 def inline_row(row_number: int, values: Sequence[object]) -> str:
     """<row> XML with inline strings and numbers (for raw_xlsx)."""
-    from openpyxl.utils import get_column_letter
     from xml.sax.saxutils import escape
+
+    from openpyxl.utils import get_column_letter
 
     cells = []
     for c, value in enumerate(values, start=1):
@@ -258,7 +268,9 @@ def inline_row(row_number: int, values: Sequence[object]) -> str:
     return f'<row r="{row_number}">' + "".join(cells) + "</row>"
 
 
-def legacy_xls_bytes(stream_name: str = "Workbook", payload: bytes = b"\x09\x08\x10\x00" + b"\x00" * 4092) -> bytes:
+def legacy_xls_bytes(
+    stream_name: str = "Workbook", payload: bytes = b"\x09\x08\x10\x00" + b"\x00" * 4092
+) -> bytes:
     """A minimal but well-formed OLE/CFB container (v3) holding one stream, as a .xls has.
 
     Layout: header, sector 0 = FAT, sector 1 = directory, sectors 2.. = the stream (>= 4096

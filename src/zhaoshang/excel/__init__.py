@@ -65,12 +65,17 @@ def read_submission(
 
 
 def read_submissions(
-    items: Iterable[tuple[Path, str | None]], *, limits: Limits = _DEFAULT_LIMITS, workers: int | None = None
+    items: Iterable[tuple[Path, str | None]],
+    *,
+    limits: Limits = _DEFAULT_LIMITS,
+    workers: int | None = None,
 ) -> Iterator[tuple[Path, ParsedSubmission | SubmissionRejected]]:
     """Read a batch in parallel sandbox workers; yields (path, result or rejection) in input order."""
     pool = SandboxPool(workers)
     try:
-        yield from pool.parse_many(((Path(p), s if s is not None else Path(p).name) for p, s in items), limits)
+        yield from pool.parse_many(
+            ((Path(p), s if s is not None else Path(p).name) for p, s in items), limits
+        )
     finally:
         pool.close()
 

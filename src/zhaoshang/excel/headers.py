@@ -31,7 +31,9 @@ def split_unit(key: str) -> tuple[str, str | None]:
     """'计划总投资(万元)' -> ('计划总投资', '万元'): brackets removed, the last one kept as the unit."""
     unit = None
     for m in _BRACKETED.finditer(key):
-        unit = next(g for g in m.groups() if g is not None).removeprefix("单位:").removeprefix("单位")
+        unit = (
+            next(g for g in m.groups() if g is not None).removeprefix("单位:").removeprefix("单位")
+        )
     return _BRACKETED.sub("", key), unit
 
 
@@ -117,7 +119,9 @@ class Merges:
     anchor: dict[tuple[int, int], tuple[int, int]]
 
     @classmethod
-    def from_ranges(cls, ranges: list[tuple[tuple[int, int], tuple[int, int]]], max_row: int) -> Merges:
+    def from_ranges(
+        cls, ranges: list[tuple[tuple[int, int], tuple[int, int]]], max_row: int
+    ) -> Merges:
         anchor: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in ranges:
             if r0 > max_row:
@@ -129,7 +133,9 @@ class Merges:
         return cls(anchor)
 
 
-def _single_row(row: list[object], r: int, merges: Merges, index: HeaderIndex) -> list[ColumnHeader]:
+def _single_row(
+    row: list[object], r: int, merges: Merges, index: HeaderIndex
+) -> list[ColumnHeader]:
     out = []
     for c, cell in enumerate(row):
         text = _text(cell)
@@ -157,7 +163,9 @@ def _parent_text(top: list[object], r: int, c: int, merges: Merges, index: Heade
     return ""
 
 
-def _two_rows(top: list[object], sub: list[object], r: int, merges: Merges, index: HeaderIndex) -> list[ColumnHeader]:
+def _two_rows(
+    top: list[object], sub: list[object], r: int, merges: Merges, index: HeaderIndex
+) -> list[ColumnHeader]:
     out = []
     for c in range(max(len(top), len(sub))):
         covered_below = merges.anchor.get((r + 1, c), (r + 1, c))[0] == r  # vertical merge r..r+1
@@ -183,7 +191,9 @@ def _two_rows(top: list[object], sub: list[object], r: int, merges: Merges, inde
 def _has_parent(row: list[object], index: HeaderIndex) -> bool:
     """Only a row holding a known parent header (到位资金 ...) can be the top of a two-row header."""
     return any(
-        cell.__class__ is str and 0 < len(cell) <= MAX_HEADER_CHARS and split_unit(header_key(cell))[0] in index.parents
+        cell.__class__ is str
+        and 0 < len(cell) <= MAX_HEADER_CHARS
+        and split_unit(header_key(cell))[0] in index.parents
         for cell in row
     )
 
@@ -205,10 +215,17 @@ def find_header(rows: list[list[object]], merges: Merges, search_rows: int) -> H
     best: HeaderLayout | None = None
     for r in range(min(search_rows, len(rows))):
         candidate = single(r)
-        if best is not None and best.score >= MIN_HEADER_SCORE and r >= best.last_row and candidate.score == 0:
+        if (
+            best is not None
+            and best.score >= MIN_HEADER_SCORE
+            and r >= best.last_row
+            and candidate.score == 0
+        ):
             break
         if r + 1 < count and _has_parent(rows[r], index):
-            double = HeaderLayout(r + 1, r + 2, tuple(_two_rows(rows[r], rows[r + 1], r, merges, index)))
+            double = HeaderLayout(
+                r + 1, r + 2, tuple(_two_rows(rows[r], rows[r + 1], r, merges, index))
+            )
             # Two rows only if both are needed: a title or 填报单位 line above a one-row header
             # must not pass for the parent row of a two-row header.
             if double.score > max(candidate.score, single(r + 1).score):
@@ -235,7 +252,9 @@ def check_columns(layout: HeaderLayout) -> ColumnCheck:
             by_name.setdefault(column.canonical, []).append(column)
         else:
             extra.append(column)
-    missing = [s.label_zh for s in index.specs.values() if s.required and s.canonical_name not in by_name]
+    missing = [
+        s.label_zh for s in index.specs.values() if s.required and s.canonical_name not in by_name
+    ]
     return ColumnCheck(
         mapped={name: cols[0] for name, cols in by_name.items()},
         extra=extra,

@@ -33,7 +33,14 @@ from zhaoshang.excel.headers import (
 )
 from zhaoshang.excel.limits import Limits
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
-from zhaoshang.excel.sheet import RowKind, classify, is_blank_cell, lines_text, read_meta, sheet_amount_unit
+from zhaoshang.excel.sheet import (
+    RowKind,
+    classify,
+    is_blank_cell,
+    lines_text,
+    read_meta,
+    sheet_amount_unit,
+)
 from zhaoshang.excel.sheetxml import SheetStructure
 from zhaoshang.excel.sniff import Package, SheetEntry, reject, sniff
 from zhaoshang.excel.values import (
@@ -51,7 +58,9 @@ from zhaoshang.excel.values import (
 RAW_VALUE_CHARS = 200  # quarantine keeps raw values this long (masked)
 
 
-def parse_workbook(path: Path, source_file: str, limits: Limits, today: date | None = None) -> ParsedSubmission:
+def parse_workbook(
+    path: Path, source_file: str, limits: Limits, today: date | None = None
+) -> ParsedSubmission:
     """Read ``path`` as the county form; raise SubmissionRejected for a file-level problem."""
     package = sniff(path, limits, source_file)
     try:
@@ -85,7 +94,11 @@ def _read_data_sheet(
         if entry.kind != "worksheet" or entry.part is None:
             continue
         if entry.state != "visible":
-            warnings.append(Problem("W_HIDDEN_SHEET", source_file, entry.name, detail=entry.name))
+            warnings.append(
+                Problem(
+                    "W_HIDDEN_SHEET", source_file, entry.name, detail=safe_raw_value(entry.name)
+                )
+            )
             continue
         visible.append(entry.name)
         candidate = _header_candidate(workbook, entry, package, source_file, limits)
@@ -96,13 +109,22 @@ def _read_data_sheet(
 
 
 def _header_candidate(
-    workbook: CalamineWorkbook, entry: SheetEntry, package: Package, source_file: str, limits: Limits
+    workbook: CalamineWorkbook,
+    entry: SheetEntry,
+    package: Package,
+    source_file: str,
+    limits: Limits,
 ) -> _Candidate | None:
     structure = package.structures.get(entry.part or "") or SheetStructure()
     if structure.beyond_limits:
         # calamine would build one dense range up to that cell: refuse before it tries.
         raise SubmissionRejected(
-            Problem("E_TOO_LARGE", source_file, entry.name, detail=f"{structure.beyond_limits} > {limits.max_rows} x {limits.max_columns}")
+            Problem(
+                "E_TOO_LARGE",
+                source_file,
+                entry.name,
+                detail=f"{structure.beyond_limits} > {limits.max_rows} x {limits.max_columns}",
+            )
         )
     try:
         sheet = workbook.get_sheet_by_name(entry.name)
@@ -128,7 +150,13 @@ def _choose_sheet(candidates: list[_Candidate], visible: list[str], source_file:
     if candidates:
         best = max(candidates, key=lambda c: c.layout.score)
         raise SubmissionRejected(
-            Problem("E_TEMPLATE", source_file, best.entry.name, row_number=best.layout.first_row, detail="、".join(best.check.missing_required))
+            Problem(
+                "E_TEMPLATE",
+                source_file,
+                best.entry.name,
+                row_number=best.layout.first_row,
+                detail="、".join(best.check.missing_required),
+            )
         )
     raise reject("E_NO_DATA_SHEET", source_file, safe_raw_value("、".join(visible)) or "-")
 
@@ -148,18 +176,36 @@ class _Column:
 
 
 def _read_sheet(
-    chosen: _Candidate, package: Package, source_file: str, limits: Limits, today: date, warnings: list[Problem]
+    chosen: _Candidate,
+    package: Package,
+    source_file: str,
+    limits: Limits,
+    today: date,
+    warnings: list[Problem],
 ) -> ParsedSubmission:
     sheet_name = chosen.entry.name
     check = chosen.check
     if check.duplicates:
         detail = "; ".join(
-            f"{cols[0].written} ({', '.join(column_letter(c.column_index) for c in cols)})" for cols in check.duplicates.values()
+            f"{cols[0].written} ({', '.join(column_letter(c.column_index) for c in cols)})"
+            for cols in check.duplicates.values()
         )
-        raise SubmissionRejected(Problem("E_DUP_HEADER", source_file, sheet_name, row_number=chosen.layout.first_row, detail=safe_raw_value(detail, 120)))
+        raise SubmissionRejected(
+            Problem(
+                "E_DUP_HEADER",
+                source_file,
+                sheet_name,
+                row_number=chosen.layout.first_row,
+                detail=safe_raw_value(detail, 120),
+            )
+        )
     grid = chosen.sheet.to_python(skip_empty_area=False)
     if len(grid) > limits.max_rows:  # the XML scan should have caught it; calamine is the judge
-        raise SubmissionRejected(Problem("E_TOO_LARGE", source_file, sheet_name, detail=f"{len(grid)} > {limits.max_rows}"))
+        raise SubmissionRejected(
+            Problem(
+                "E_TOO_LARGE", source_file, sheet_name, detail=f"{len(grid)} > {limits.max_rows}"
+            )
+        )
     layout = chosen.layout
     for extra in check.extra:
         warnings.append(
@@ -181,7 +227,9 @@ def _read_sheet(
     ).read()
     meta = read_meta(above_header, footer_rows)
     if meta.period_error:
-        raise SubmissionRejected(Problem("E_PERIOD", source_file, sheet_name, detail=meta.period_error))
+        raise SubmissionRejected(
+            Problem("E_PERIOD", source_file, sheet_name, detail=meta.period_error)
+        )
     if chosen.structure.protected:
         warnings.append(Problem("W_PROTECTED", source_file, sheet_name))
     warnings.extend(rows_out.warnings)
@@ -202,18 +250,31 @@ def _read_sheet(
     )
 
 
-def _columns(check: ColumnCheck, package: Package, sheet_unit: AmountUnit | None, today: date) -> list[_Column]:
+def _columns(
+    check: ColumnCheck, package: Package, sheet_unit: AmountUnit | None, today: date
+) -> list[_Column]:
     specs = header_index().specs
     out = []
     for name, col in sorted(check.mapped.items(), key=lambda kv: kv[1].column_index):
         spec = specs[name]
         context = ColumnContext(
             dtype=spec.dtype,
-            amount_unit=_amount_unit(spec.label_zh, col, sheet_unit) if spec.dtype == "amount" else WAN_CNY,
+            amount_unit=_amount_unit(spec.label_zh, col, sheet_unit)
+            if spec.dtype == "amount"
+            else WAN_CNY,
             date1904=package.date1904,
             today=today,
         )
-        out.append(_Column(name, col.column_index - 1, col.written, spec.required, spec.is_pii, _converter(context)))
+        out.append(
+            _Column(
+                name,
+                col.column_index - 1,
+                col.written,
+                spec.required,
+                spec.is_pii,
+                _converter(context),
+            )
+        )
     return out
 
 
@@ -230,7 +291,9 @@ def _converter(context: ColumnContext) -> ColumnConverter:
     return _CONVERTERS[context]
 
 
-def _amount_unit(label_zh: str, column: ColumnHeader, sheet_unit: AmountUnit | None) -> AmountUnit | None:
+def _amount_unit(
+    label_zh: str, column: ColumnHeader, sheet_unit: AmountUnit | None
+) -> AmountUnit | None:
     """Unit of a bare number in this column: the header's own, else the sheet's 单位：…, else the label's.
 
     ``None`` when the header names another currency than the column's (every value E_CURRENCY).
@@ -295,7 +358,11 @@ class _RowReader:
             for col, (code, detail) in cols.items():
                 out.setdefault(col - 1, []).append((row_number - 1, code, detail))
         for (i, c), (anchor_row, _) in self.merges.anchor.items():
-            if anchor_row < i and i >= self.layout.last_row and (c not in out or all(r != i for r, _, _ in out[c])):
+            if (
+                anchor_row < i
+                and i >= self.layout.last_row
+                and (c not in out or all(r != i for r, _, _ in out[c]))
+            ):
                 out.setdefault(c, []).append((i, "E_MERGED_VALUE", ""))
         return out
 
@@ -316,10 +383,20 @@ class _RowReader:
             elif kind is RowKind.TOTAL and total is None:
                 total = self._total_row(row, row_number)
             elif kind in (RowKind.TOTAL, RowKind.SUBTOTAL):
-                self.warnings.append(Problem("W_SUBTOTAL_ROW", self.source_file, self.sheet, row_number=row_number, detail=row_number))
+                self.warnings.append(
+                    Problem(
+                        "W_SUBTOTAL_ROW",
+                        self.source_file,
+                        self.sheet,
+                        row_number=row_number,
+                        detail=row_number,
+                    )
+                )
         rows = self._project_rows(project)
         last_project = project[-1] + 1 if project else 0
-        blank = sum(1 for r in blank_rows if r < last_project)  # trailing blank/styled rows do not count
+        blank = sum(
+            1 for r in blank_rows if r < last_project
+        )  # trailing blank/styled rows do not count
         return _RowsResult(rows, total, blank, self.warnings)
 
     def _kind(self, row: list[object], i: int, has_special: bool) -> RowKind:
@@ -336,7 +413,11 @@ class _RowReader:
             count, single_wide = len(row) - empty, False
         first_text = next((v for v in row if v.__class__ is str and v and not v.isspace()), None)
         kind = classify(row, first_text, single_wide, count)
-        if kind is RowKind.PROJECT and not has_special and not any(not is_blank_cell(row[c]) for c in self.content_indexes):
+        if (
+            kind is RowKind.PROJECT
+            and not has_special
+            and not any(not is_blank_cell(row[c]) for c in self.content_indexes)
+        ):
             return RowKind.BLANK  # only 序号 (pre-numbered template rows) or unmapped columns
         return kind
 
@@ -356,13 +437,19 @@ class _RowReader:
             idx = column.index
             cells = [grid[i][idx] for i in project]  # calamine rows are rectangular
             out, has_special, has_none = column.converter.convert_all(cells)
-            self._cell_problems(column, project, positions, cells, out, problems, has_special, has_none)
+            self._cell_problems(
+                column, project, positions, cells, out, problems, has_special, has_none
+            )
             columns_out.append(out)
         names = [c.name for c in self.columns]
-        rows = [
-            ParsedRow(i + 1, dict(zip(names, values)))
-            for i, values in zip(project, zip(*columns_out))
-        ] if columns_out else [ParsedRow(i + 1, {}) for i in project]
+        rows = (
+            [
+                ParsedRow(i + 1, dict(zip(names, values)))
+                for i, values in zip(project, zip(*columns_out))
+            ]
+            if columns_out
+            else [ParsedRow(i + 1, {}) for i in project]
+        )
         self._duplicates(project, rows, problems)
         hidden = self.structure.hidden_rows
         for k, row in enumerate(rows):
@@ -370,7 +457,15 @@ class _RowReader:
                 row.problems = problems[k]
                 row.raw_values = self._raw_values(grid[project[k]])
             if row.row_number in hidden:
-                self.warnings.append(Problem("W_HIDDEN_ROW", self.source_file, self.sheet, row_number=row.row_number, detail=row.row_number))
+                self.warnings.append(
+                    Problem(
+                        "W_HIDDEN_ROW",
+                        self.source_file,
+                        self.sheet,
+                        row_number=row.row_number,
+                        detail=row.row_number,
+                    )
+                )
         return rows
 
     def _cell_problems(
@@ -386,16 +481,26 @@ class _RowReader:
     ) -> None:
         """Turn CellErrors/Flagged results, XML-only facts and merges into problems; None them out."""
         bad: set[int] = set()
-        for k in [k for k, v in enumerate(out) if v.__class__ in SPECIAL_RESULTS] if has_special else ():
+        for k in (
+            [k for k, v in enumerate(out) if v.__class__ in SPECIAL_RESULTS] if has_special else ()
+        ):
             result = out[k]
             row_number = project[k] + 1
             if isinstance(result, Flagged):
-                self.warnings.append(self._problem(result.warning, column, row_number, cells[k], ""))
+                self.warnings.append(
+                    self._problem(result.warning, column, row_number, cells[k], "")
+                )
                 out[k] = result.value
                 continue
             raw = cells[k]
-            detail = "" if column.is_pii else safe_raw_value(result.detail if result.detail != "" else raw_text(raw))
-            problems.setdefault(k, []).append(self._problem(result.code, column, row_number, raw, detail))
+            detail = (
+                ""
+                if column.is_pii
+                else safe_raw_value(result.detail if result.detail != "" else raw_text(raw))
+            )
+            problems.setdefault(k, []).append(
+                self._problem(result.code, column, row_number, raw, detail)
+            )
             out[k] = None
             bad.add(k)
         for i, code, detail in self.attention.get(column.index, ()):
@@ -408,9 +513,13 @@ class _RowReader:
         if column.required and (has_none or has_special or bad):
             for k in [k for k, v in enumerate(out) if v is None]:
                 if k not in bad:
-                    problems.setdefault(k, []).append(self._problem("E_REQUIRED", column, project[k] + 1, cells[k], ""))
+                    problems.setdefault(k, []).append(
+                        self._problem("E_REQUIRED", column, project[k] + 1, cells[k], "")
+                    )
 
-    def _duplicates(self, project: list[int], rows: list[ParsedRow], problems: dict[int, list[Problem]]) -> None:
+    def _duplicates(
+        self, project: list[int], rows: list[ParsedRow], problems: dict[int, list[Problem]]
+    ) -> None:
         """Second and later copies of a row are E_DUP_ROW (序号 left out: a copy renumbered is still a copy)."""
         grid = self.grid
         seen: dict[tuple[object, ...], int] = {}
@@ -420,7 +529,9 @@ class _RowReader:
             first = seen.setdefault(key, i + 1)
             if first != i + 1:
                 problems.setdefault(k, []).append(
-                    Problem("E_DUP_ROW", self.source_file, self.sheet, row_number=i + 1, detail=first)
+                    Problem(
+                        "E_DUP_ROW", self.source_file, self.sheet, row_number=i + 1, detail=first
+                    )
                 )
 
     def _total_row(self, row: list[object], row_number: int) -> ParsedRow:
@@ -432,7 +543,11 @@ class _RowReader:
             raw = row[column.index]
             result = column.converter.convert(raw)
             if isinstance(result, CellError):
-                problems.append(self._problem(result.code, column, row_number, raw, safe_raw_value(raw_text(raw))))
+                problems.append(
+                    self._problem(
+                        result.code, column, row_number, raw, safe_raw_value(raw_text(raw))
+                    )
+                )
                 result = None
             values[column.name] = result.value if isinstance(result, Flagged) else result
         return ParsedRow(row_number, values, problems, self._raw_values(row))
@@ -443,10 +558,14 @@ class _RowReader:
             raw = row[column.index]
             if raw != "":
                 text = mask_pii(raw_text(raw))
-                out[column.name] = text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
+                out[column.name] = (
+                    text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
+                )
         return out
 
-    def _problem(self, code: str, column: _Column, row_number: int, raw: object, detail: object) -> Problem:
+    def _problem(
+        self, code: str, column: _Column, row_number: int, raw: object, detail: object
+    ) -> Problem:
         return Problem(
             code,
             self.source_file,
@@ -468,4 +587,3 @@ def _special_cells(structure: SheetStructure) -> dict[int, dict[int, tuple[str, 
     for (row, col), text in structure.error_cells.items():
         out.setdefault(row, {})[col] = ("E_CELL_ERROR", text)
     return out
-

@@ -76,7 +76,7 @@ class SandboxWorker:
             payload = self._read_reply(proc, time.monotonic() + limits.parse_timeout_s)
             status, value = _load_reply(payload)
         except (_WorkerDied, OSError, pickle.UnpicklingError, EOFError, ValueError):
-            self.close()
+            self.close(busy=True)
             raise SubmissionRejected(Problem("E_RESOURCE_LIMIT", source_file)) from None
         self._tasks += 1
         if status == "ok" and isinstance(value, dict):
@@ -89,7 +89,10 @@ class SandboxWorker:
         raise SubmissionRejected(Problem("E_UNREADABLE", source_file, detail=str(value)[:40]))
 
     def _ready(self, limits: Limits) -> subprocess.Popen[bytes]:
-        stale = self._tasks >= limits.max_tasks_per_worker or self._address_space != limits.address_space_bytes
+        stale = (
+            self._tasks >= limits.max_tasks_per_worker
+            or self._address_space != limits.address_space_bytes
+        )
         if self._proc is not None and (stale or self._proc.poll() is not None):
             self.close()
         if self._proc is None:
@@ -105,11 +108,17 @@ class SandboxWorker:
         (size,) = HEADER.unpack(head)
         return _read_exactly(fd, size, deadline)
 
-    def close(self) -> None:
-        """Stop the worker (killed if busy); the next parse starts a new one."""
+    def close(self, busy: bool = False) -> None:
+        """Stop the worker; the next parse starts a new one.
+
+        An idle worker exits when its stdin closes; a busy one (timed out, or its reply could not
+        be read) is killed at once. It is our own child, killed by its handle, never by name.
+        """
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        if busy:
+            proc.kill()
         for stream in (proc.stdin, proc.stdout):
             try:
                 if stream:
@@ -117,9 +126,9 @@ class SandboxWorker:
             except OSError:
                 pass
         try:
-            proc.wait(timeout=0.5)  # idle worker: exits when stdin closes
+            proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            proc.kill()  # busy or stuck: this is our own child, killed by its handle
+            proc.kill()
             proc.wait()
 
 

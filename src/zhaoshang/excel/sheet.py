@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from zhaoshang.excel.values import AmountUnit, CellError, invisible_chars, parse_text_date, parse_unit
+from zhaoshang.excel.values import (
+    AmountUnit,
+    CellError,
+    invisible_chars,
+    parse_text_date,
+    parse_unit,
+)
 from zhaoshang.reference import normalize_key, normalize_text
 
 # --------------------------------------------------------------------------------------------
@@ -26,7 +32,9 @@ _PERIOD_LABEL = r"(?:报告期间|报告期|报告时间|统计期间|统计期|
 _DATE_LABEL = r"(?:报告日期|填报日期|填表日期|填报时间|报送日期|制表日期)"
 _AMOUNT_UNIT_LABEL = r"(?<!填报)(?<!报送)(?:金额|计量)?单位"
 # Where a labelled value ends: a cell or line break, a wide gap, or the next label.
-_STOP = rf"(?=\t|\n| {{2,}}|{_UNIT_LABEL}|{_PERIOD_LABEL}|{_DATE_LABEL}|{_AMOUNT_UNIT_LABEL}\s*[:(]|$)"
+_STOP = (
+    rf"(?=\t|\n| {{2,}}|{_UNIT_LABEL}|{_PERIOD_LABEL}|{_DATE_LABEL}|{_AMOUNT_UNIT_LABEL}\s*[:(]|$)"
+)
 _VALUE = r"\s*:?[ \t]*(?P<v>[^\t\n]*?)\s*"
 _UNIT_RE = re.compile(_UNIT_LABEL + _VALUE + _STOP)
 _PERIOD_RE = re.compile(_PERIOD_LABEL + _VALUE + _STOP)
@@ -61,7 +69,9 @@ def cell_text(cell: object) -> str:
 
 def lines_text(rows: list[list[object]]) -> str:
     """Rows as one text: cells separated by tabs, rows by newlines; NFKC, format chars removed."""
-    lines = ["\t".join(t for t in (cell_text(c).strip() for c in row if c != "") if t) for row in rows]
+    lines = [
+        "\t".join(t for t in (cell_text(c).strip() for c in row if c != "") if t) for row in rows
+    ]
     text = invisible_chars().sub("", "\n".join(line for line in lines if line))
     return unicodedata.normalize("NFKC", text)
 
@@ -91,7 +101,9 @@ def read_meta(above_header_text: str, footer: list[list[object]]) -> Meta:
     else:
         year, month = _period_in_title(_DATE_RE.sub("", text))
     report_date = _report_date(text) or (_report_date(lines_text(footer)) if footer else None)
-    return Meta(unit_written or None, year, month, report_date, sheet_amount_unit(text), period_error)
+    return Meta(
+        unit_written or None, year, month, report_date, sheet_amount_unit(text), period_error
+    )
 
 
 def _first_value(pattern: re.Pattern[str], text: str) -> str | None:
@@ -155,10 +167,14 @@ _NUMBERED_NOTE = re.compile(r"\d{1,2}[、.]\D.{8,}")
 # Cheap pre-filter on raw text: a row can only be a footer, total, note or section heading if one
 # of its first cells holds one of these characters (the first characters of every label above,
 # and the numerals of section headings); most project rows skip the full checks.
-_MAYBE_SPECIAL = re.compile(r"[填制统经审复单分主联电手负说注备附日合总小其一二三四五六七八九十]|(?:^|\t)\s*\d{1,2}\s*[、.．]")
+_MAYBE_SPECIAL = re.compile(
+    r"[填制统经审复单分主联电手负说注备附日合总小其一二三四五六七八九十]|(?:^|\t)\s*\d{1,2}\s*[、.．]"
+)
 
 
-def classify(row: list[object], first_text: str | None, single_wide: bool, non_empty: int) -> RowKind:
+def classify(
+    row: list[object], first_text: str | None, single_wide: bool, non_empty: int
+) -> RowKind:
     """Kind of a non-blank row from its first non-empty text cell.
 
     ``single_wide``: the row's only content is one cell merged across 3+ columns (a note line).
@@ -177,7 +193,9 @@ def classify(row: list[object], first_text: str | None, single_wide: bool, non_e
         if isinstance(cell, str) and cell:
             m = _TOTAL.fullmatch(normalize_key(cell).rstrip(":"))
             if m:
-                return RowKind.TOTAL if m.group(1) in ("合计", "总计", "总合计") else RowKind.SUBTOTAL
+                return (
+                    RowKind.TOTAL if m.group(1) in ("合计", "总计", "总合计") else RowKind.SUBTOTAL
+                )
     if non_empty <= 2 and _SECTION.fullmatch(key):
         return RowKind.NOTE
     return RowKind.PROJECT

@@ -75,7 +75,9 @@ def _candidate_pattern(max_rows: int, max_columns: int) -> re.Pattern[bytes]:
     """
     letters = len(_letters(min(max_columns, EXCEL_MAX_COL)))
     digits = len(str(min(max_rows, EXCEL_MAX_ROW)))
-    return re.compile(rf'r="([A-Za-z]{{{letters},}})(\d+)"|r="([A-Za-z]*)(\d{{{digits},}})"'.encode())
+    return re.compile(
+        rf'r="([A-Za-z]{{{letters},}})(\d+)"|r="([A-Za-z]*)(\d{{{digits},}})"'.encode()
+    )
 
 
 def scan_sheet(data: bytes, max_rows: int, max_columns: int) -> SheetStructure:
@@ -96,7 +98,14 @@ def _tag_start(data: bytes, pos: int) -> int:
 
 def _tag_is(data: bytes, start: int, name: bytes) -> bool:
     end = start + 1 + len(name)
-    return data[start + 1 : end] == name and data[end : end + 1] in (b" ", b"\t", b"\r", b"\n", b">", b"/")
+    return data[start + 1 : end] == name and data[end : end + 1] in (
+        b" ",
+        b"\t",
+        b"\r",
+        b"\n",
+        b">",
+        b"/",
+    )
 
 
 def _cell_end(data: bytes, start: int, prefix: bytes) -> int:
@@ -113,7 +122,8 @@ def _cell_end(data: bytes, start: int, prefix: bytes) -> int:
 def _has_value(data: bytes, start: int, end: int, prefix: bytes) -> bool:
     body = data[start:end]
     return any(
-        re.search(b"<" + re.escape(prefix + tag) + rb"[\s>/]", body) is not None for tag in (b"v", b"is")
+        re.search(b"<" + re.escape(prefix + tag) + rb"[\s>/]", body) is not None
+        for tag in (b"v", b"is")
     )
 
 
@@ -135,7 +145,9 @@ def _has_cached_value(data: bytes, start: int, end: int, prefix: bytes) -> bool:
     return re.search(b"<" + re.escape(prefix) + rb"is[\s>]", data[start:end]) is not None
 
 
-def _scan_beyond(data: bytes, prefix: bytes, max_rows: int, max_columns: int, out: SheetStructure) -> None:
+def _scan_beyond(
+    data: bytes, prefix: bytes, max_rows: int, max_columns: int, out: SheetStructure
+) -> None:
     for m in _candidate_pattern(max_rows, max_columns).finditer(data):
         if data[m.start() - 1 : m.start()] not in (b" ", b"\t", b"\r", b"\n"):
             continue  # part of another attribute name
@@ -146,7 +158,9 @@ def _scan_beyond(data: bytes, prefix: bytes, max_rows: int, max_columns: int, ou
             raise BadCellRef(f"{letters}{digits}"[:20])
         if out.beyond_limits is None and (row > max_rows or col > max_columns):
             start = _tag_start(data, m.start())
-            if _tag_is(data, start, prefix + b"c") and _has_value(data, start, _cell_end(data, start, prefix), prefix):
+            if _tag_is(data, start, prefix + b"c") and _has_value(
+                data, start, _cell_end(data, start, prefix), prefix
+            ):
                 out.beyond_limits = f"{letters}{digits}"
 
 

@@ -36,8 +36,8 @@ _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
-_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
-_UTF16_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_UTF16_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _WORKSHEET_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*["'](\d+)["']""")
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si[\s>/]")
@@ -100,16 +100,15 @@ def sniff(path: Path, limits: Limits, source_file: str | None) -> Package:
 
 def _ole_problem(data: bytes, source_file: str | None) -> SubmissionRejected:
     """An OLE/CFB container: an encrypted .xlsx (password to open) or a legacy .xls/.et."""
-    try:
-        import msoffcrypto
-        from msoffcrypto.format.ooxml import OOXMLFile
+    import msoffcrypto
+    from msoffcrypto.format.ooxml import OOXMLFile
 
+    try:
         office = msoffcrypto.OfficeFile(io.BytesIO(data))
-        if isinstance(office, OOXMLFile) and office.is_encrypted():
-            return reject("E_ENCRYPTED", source_file)
+        encrypted = isinstance(office, OOXMLFile) and office.is_encrypted()
     except Exception:  # noqa: BLE001 - any unreadable CFB is still "not an .xlsx"
-        pass
-    return reject("E_LEGACY_XLS", source_file)
+        encrypted = False
+    return reject("E_ENCRYPTED" if encrypted else "E_LEGACY_XLS", source_file)
 
 
 _OTHER_BINARY = {b"%PDF": "PDF", b"Rar!": "RAR", b"7z\xbc\xaf": "7z", b"\x1f\x8b": "gzip"}
@@ -189,7 +188,15 @@ class _Parts:
             data = self.archive.read(name)
         except KeyError:
             return b""
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error):
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            RuntimeError,
+            zlib.error,
+        ):
             raise reject("E_ZIP_CORRUPT", self.source_file) from None
         if name.lower() in self.KEEP:
             self.kept[name] = data
@@ -218,7 +225,9 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, source_file: 
         if info.file_size >= limits.ratio_check_min_bytes and ratio > limits.max_compression_ratio:
             raise reject("E_TOO_LARGE", source_file, f"{info.filename}: {ratio:.0f}:1")
     if total > limits.max_uncompressed_bytes:
-        raise reject("E_TOO_LARGE", source_file, f"{_mb(total)} > {_mb(limits.max_uncompressed_bytes)}")
+        raise reject(
+            "E_TOO_LARGE", source_file, f"{_mb(total)} > {_mb(limits.max_uncompressed_bytes)}"
+        )
 
 
 def _check_part_kinds(parts: _Parts, source_file: str | None) -> None:
@@ -230,7 +239,9 @@ def _check_part_kinds(parts: _Parts, source_file: str | None) -> None:
     content_types = parts.read(lower["[content_types].xml"])
     if "xl/workbook.bin" in lower or b"sheet.binary" in content_types:
         raise reject("E_UNSUPPORTED_FORMAT", source_file, ".xlsb")
-    if any(n.endswith("vbaproject.bin") for n in lower) or re.search(rb"macroEnabled|macrosheet", content_types, re.I):
+    if any(n.endswith("vbaproject.bin") for n in lower) or re.search(
+        rb"macroEnabled|macrosheet", content_types, re.IGNORECASE
+    ):
         raise reject("E_MACRO", source_file)
     if not any(n.startswith("xl/") for n in lower):
         kind = "Word (.docx)" if any(n.startswith("word/") for n in lower) else "OOXML"
@@ -246,7 +257,9 @@ class _ScanResult:
     structures: dict[str, SheetStructure] = field(default_factory=dict)  # worksheet part -> facts
 
 
-def _scan_xml_parts(parts: _Parts, infos: list[zipfile.ZipInfo], limits: Limits, source_file: str | None) -> _ScanResult:
+def _scan_xml_parts(
+    parts: _Parts, infos: list[zipfile.ZipInfo], limits: Limits, source_file: str | None
+) -> _ScanResult:
     """One read of every part: DTD/entities anywhere, shared strings, worksheet facts.
 
     Every part is searched, whatever its name: a worksheet may be stored as 'image1.png' and
@@ -267,14 +280,19 @@ def _scan_xml_parts(parts: _Parts, infos: list[zipfile.ZipInfo], limits: Limits,
             _check_shared_strings(data, limits, source_file)
         elif _WORKSHEET_ROOT.search(data, 0, 4096):
             try:
-                result.structures[info.filename] = scan_sheet(data, limits.max_rows, limits.max_columns)
+                result.structures[info.filename] = scan_sheet(
+                    data, limits.max_rows, limits.max_columns
+                )
             except BadCellRef as bad:
                 raise reject("E_BAD_CELL_REF", source_file, bad.ref) from None
     return result
 
 
 def _has_dtd(data: bytes) -> bool:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[:4] in (
+        b"<\x00?\x00",
+        b"\x00<\x00?",
+    ):
         # A UTF-16 part would hide '<!DOCTYPE' from a byte search.
         return _UTF16_DTD.search(data.decode("utf-16", "replace")) is not None
     return b"<!" in data and _DTD.search(data) is not None
@@ -293,7 +311,9 @@ def _check_shared_strings(data: bytes, limits: Limits, source_file: str | None) 
 # workbook.xml
 
 
-def _read_workbook(parts: _Parts, scan: _ScanResult, limits: Limits, source_file: str | None, data: bytes) -> Package:
+def _read_workbook(
+    parts: _Parts, scan: _ScanResult, limits: Limits, source_file: str | None, data: bytes
+) -> Package:
     # calamine reads xl/workbook.xml whatever _rels/.rels says: check the part it will read.
     workbook_part = parts.member("xl/workbook.xml")
     if workbook_part is None:
@@ -302,26 +322,35 @@ def _read_workbook(parts: _Parts, scan: _ScanResult, limits: Limits, source_file
     targets = _relationships(parts, "xl/_rels/workbook.xml.rels", "xl", source_file)
     sheet_elements = root.findall(f"{{{_MAIN_NS}}}sheets/{{{_MAIN_NS}}}sheet")
     if len(sheet_elements) > limits.max_sheets:
-        raise reject("E_TOO_MANY_PARTS", source_file, f"{len(sheet_elements)} > {limits.max_sheets}")
+        raise reject(
+            "E_TOO_MANY_PARTS", source_file, f"{len(sheet_elements)} > {limits.max_sheets}"
+        )
     sheets = []
     for element in sheet_elements:
         target, kind = targets.get(element.get(f"{{{_REL_NS}}}id", ""), (None, "worksheet"))
-        sheets.append(SheetEntry(element.get("name", ""), element.get("state", "visible"), kind, target))
+        sheets.append(
+            SheetEntry(element.get("name", ""), element.get("state", "visible"), kind, target)
+        )
     if not any(s.kind == "worksheet" and s.part for s in sheets):
         raise reject("E_NO_DATA_SHEET", source_file, "0")
     properties = root.find(f"{{{_MAIN_NS}}}workbookPr")
-    date1904 = properties is not None and properties.get("date1904", "false").lower() in ("1", "true")
+    date1904 = properties is not None and properties.get("date1904", "false").lower() in (
+        "1",
+        "true",
+    )
     return Package(tuple(sheets), date1904, scan.structures, data)
 
 
-def _parse_xml(data: bytes, source_file: str | None):  # noqa: ANN202 - ElementTree element
+def _parse_xml(data: bytes, source_file: str | None):
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except Exception:  # noqa: BLE001 - malformed XML or a forbidden construct
         raise reject("E_ZIP_CORRUPT", source_file) from None
 
 
-def _relationships(parts: _Parts, rels_part: str, base: str, source_file: str | None) -> dict[str, tuple[str | None, str]]:
+def _relationships(
+    parts: _Parts, rels_part: str, base: str, source_file: str | None
+) -> dict[str, tuple[str | None, str]]:
     """rId -> (zip member name or None, relationship kind: worksheet / chartsheet / ...)."""
     member = parts.member(rels_part)
     if member is None:
@@ -336,5 +365,8 @@ def _relationships(parts: _Parts, rels_part: str, base: str, source_file: str | 
             path = target.lstrip("/")
         else:
             path = posixpath.normpath(posixpath.join(base, target))
-        out[rel.get("Id", "")] = (parts.member(path) if path else None, rel.get("Type", "").rsplit("/", 1)[-1])
+        out[rel.get("Id", "")] = (
+            parts.member(path) if path else None,
+            rel.get("Type", "").rsplit("/", 1)[-1],
+        )
     return out

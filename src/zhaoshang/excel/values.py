@@ -25,11 +25,15 @@ MAX_CELL_CHARS = 32767  # Excel's own limit; longer text was written by a tool, 
 # project_rows stores amounts as decimal(18,4): 10^14 万元 cannot be stored at all.
 MAX_AMOUNT = Decimal(10) ** 14
 
-EXCEL_EPOCH_1900 = date(1899, 12, 30)  # serial 61 = 1900-03-01 (serials < 61 are outside the window)
+EXCEL_EPOCH_1900 = date(
+    1899, 12, 30
+)  # serial 61 = 1900-03-01 (serials < 61 are outside the window)
 EXCEL_EPOCH_1904 = date(1904, 1, 1)
 SERIAL_FLOOR = date(2000, 1, 1)  # a bare number in a date column is a date only in this window
 SERIAL_CEILING_DAYS = 366  # ... up to today + 366 days
-DATE_FLOOR = date(1950, 1, 1)  # an Excel date before this is a formatting accident (0 -> 1899-12-31)
+DATE_FLOOR = date(
+    1950, 1, 1
+)  # an Excel date before this is a formatting accident (0 -> 1899-12-31)
 
 
 class CellError(Exception):
@@ -61,7 +65,11 @@ def invisible_chars() -> re.Pattern[str]:
         if code == prev + 1:
             prev = code
             continue
-        parts.append(re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+        parts.append(
+            re.escape(chr(start))
+            if start == prev
+            else f"{re.escape(chr(start))}-{re.escape(chr(prev))}"
+        )
         start = prev = code
     return re.compile("[" + "".join(parts) + "]")
 
@@ -76,9 +84,9 @@ def clean_text(text: str) -> tuple[str, bool]:
     collapsed, trimmed), but with fast paths: most cells need no NFKC and have nothing invisible.
     """
     # isprintable() is False for every Cc/Cf/Cs char and for whitespace other than ' '.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        if unicodedata.is_normalized("NFKC", text):
-            return text, False
+    plain = text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+    if plain and unicodedata.is_normalized("NFKC", text):
+        return text, False
     invisible = invisible_chars()
     removed = invisible.search(text) is not None
     if removed:
@@ -89,7 +97,27 @@ def clean_text(text: str) -> tuple[str, bool]:
 
 
 # Marks clerks use for "nothing here"; compared after normalize_key (NFKC, no spaces, upper).
-NULL_MARKERS = frozenset({"", "-", "--", "---", "—", "——", "–", "/", "//", "\\", "无", "空", "暂无", "N/A", "NA", "NULL", "NONE"})
+NULL_MARKERS = frozenset(
+    {
+        "",
+        "-",
+        "--",
+        "---",
+        "—",
+        "——",
+        "–",
+        "/",
+        "//",
+        "\\",
+        "无",
+        "空",
+        "暂无",
+        "N/A",
+        "NA",
+        "NULL",
+        "NONE",
+    }
+)
 
 
 _LONGEST_NULL_MARKER = 8  # "N / A" with spaces; real markers are at most 4 characters
@@ -99,7 +127,7 @@ def is_null_marker(text: str) -> bool:
     return normalize_key(text) in NULL_MARKERS
 
 
-def number_as_text(value: float | int) -> str:
+def number_as_text(value: float) -> str:
     """A numeric cell shown as text: 123.0 -> '123', 0.1 -> '0.1' (shortest round-trip repr)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return str(int(value))
@@ -156,7 +184,9 @@ def parse_unit(text: str) -> AmountUnit | None:
 
 
 # Currencies other than the column's own; CNY markers are simply removed.
-_FOREIGN_CURRENCY = re.compile(r"美元|美金|USD|US\$|\$|港币|港元|HKD|HK\$|欧元|EUR|€|日元|JPY|英镑|GBP|£|澳元|AUD|台币|TWD|韩元|KRW")
+_FOREIGN_CURRENCY = re.compile(
+    r"美元|美金|USD|US\$|\$|港币|港元|HKD|HK\$|欧元|EUR|€|日元|JPY|英镑|GBP|£|澳元|AUD|台币|TWD|韩元|KRW"
+)
 _CNY_MARKERS = re.compile(r"人民币|RMB|CNY|¥|￥")
 _NOT_EXACT = re.compile(
     r"约|大约|左右|以上|以下|之间|上下|多|余|近|超过|不低于|不少于|不超过|不足|待定|未定|待核|待确定|未知|若干|[~<>≤≥≈]|\d\s*[-—–－至到]\s*\d|\+$"
@@ -179,13 +209,15 @@ def parse_amount(raw: object, column_unit: AmountUnit | None) -> Decimal:
     单位：… line, or the column's canonical label); ``None`` means the header names a currency
     this column cannot hold, so every value is E_CURRENCY.
     """
-    if isinstance(raw, bool) or isinstance(raw, (date, time, timedelta)):
+    if isinstance(raw, (bool, date, time, timedelta)):
         raise CellError("E_NUMBER", raw_text(raw))
     if column_unit is None:
         raise CellError("E_CURRENCY", raw_text(raw))
     if isinstance(raw, (int, float)):
         value = _decimal_from_float(float(raw)) if isinstance(raw, float) else Decimal(raw)
-        return _checked_amount(value if column_unit is WAN_CNY else value * column_unit.per_wan, raw)
+        return _checked_amount(
+            value if column_unit is WAN_CNY else value * column_unit.per_wan, raw
+        )
     return _parse_amount_text(str(raw), column_unit)
 
 
@@ -194,7 +226,9 @@ def _parse_amount_text(raw: str, column_unit: AmountUnit) -> Decimal:
     text = _WHITESPACE.sub("", text)
     if column_unit.currency == "CNY" and _FOREIGN_CURRENCY.search(text):
         raise CellError("E_CURRENCY", raw)
-    if column_unit.currency == "USD" and (_CNY_MARKERS.search(text) or re.search(r"(?<!美)元", text)):
+    if column_unit.currency == "USD" and (
+        _CNY_MARKERS.search(text) or re.search(r"(?<!美)元", text)
+    ):
         raise CellError("E_CURRENCY", raw)
     if _NOT_EXACT.search(text):
         raise CellError("E_AMOUNT_NOT_EXACT", raw)
@@ -305,7 +339,7 @@ def parse_date(raw: object, *, date1904: bool, today: date) -> date:
         value = raw.date()
     elif isinstance(raw, date):
         value = raw
-    elif isinstance(raw, bool) or isinstance(raw, (time, timedelta)):
+    elif isinstance(raw, (bool, time, timedelta)):
         raise CellError("E_DATE_INVALID", raw_text(raw))
     elif isinstance(raw, (int, float)):
         return _date_from_number(float(raw), date1904=date1904, today=today)

@@ -18,7 +18,9 @@ from zhaoshang.excel.headers import header_index
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
 
 _DECIMAL_DTYPES = frozenset({"amount", "percent"})
-_SCALARS = [f.name for f in fields(ParsedSubmission) if f.name not in ("rows", "total_row", "report_date")]
+_SCALARS = [
+    f.name for f in fields(ParsedSubmission) if f.name not in ("rows", "total_row", "report_date")
+]
 
 
 def _dtype(name: str) -> str:
@@ -37,7 +39,9 @@ def _encode_column(dtype: str, values: list[Any]) -> list[Any]:
 def _decode_column(dtype: str, values: list[Any]) -> list[Any]:
     if dtype in _DECIMAL_DTYPES:
         cache: dict[str, Decimal] = {}
-        return [None if v is None else cache.get(v) or cache.setdefault(v, Decimal(v)) for v in values]
+        return [
+            None if v is None else cache.get(v) or cache.setdefault(v, Decimal(v)) for v in values
+        ]
     if dtype == "date":
         return [None if v is None else date.fromordinal(v) for v in values]
     return values
@@ -56,7 +60,9 @@ def encode(submission: ParsedSubmission) -> dict[str, Any]:
     out["_names"] = names
     out["_row_numbers"] = [r.row_number for r in rows]
     out["_columns"] = [_encode_column(_dtype(n), [r.values[n] for r in rows]) for n in names]
-    out["_problems"] = {k: (r.problems, r.raw_values) for k, r in enumerate(rows) if r.problems or r.raw_values}
+    out["_problems"] = {
+        k: (r.problems, r.raw_values) for k, r in enumerate(rows) if r.problems or r.raw_values
+    }
     return out
 
 
@@ -69,7 +75,10 @@ def decode(data: dict[str, Any]) -> ParsedSubmission:
     else:
         names = data["_names"]
         columns = [_decode_column(_dtype(n), c) for n, c in zip(names, data["_columns"])]
-        rows = [ParsedRow(n, dict(zip(names, values))) for n, values in zip(data["_row_numbers"], zip(*columns))]
+        rows = [
+            ParsedRow(n, dict(zip(names, values)))
+            for n, values in zip(data["_row_numbers"], zip(*columns))
+        ]
         if not names:
             rows = [ParsedRow(n, {}) for n in data["_row_numbers"]]
         for k, (problems, raw_values) in data["_problems"].items():
