@@ -36,11 +36,24 @@ SCORE_ADJUSTMENTS_CSV = """year,unit_name,kind,points,reason
 """
 
 
-def _flag(key, rule, unit, year, month, project, sha, row, severity="high"):
-    source_file = next(iter(ledger_fixture.SUBMISSIONS[sha][6])) if sha else None
-    sheet = "进度月报" if row else None
-    return (key, rule, severity, unit, year, month, project, sha, source_file, sheet, row,
-            f"测试证据 {key}", "run_test")
+SIGNALS = {
+    "OLD_AS_NEW": "earlier_year_same_project",
+    "DUPLICATE_CLAIM": "shares_over_100",
+    "INFLATED_AMOUNT": "above_total_investment",
+    "INVALID_USCC": "check_digit_mismatch",
+    "MISSING_REPORT": "no_report",
+}
+
+
+def _flag(key, rule, unit, year, month, project, sha, row, severity="high") -> dict:
+    """A dq.gx_flags row as zhaoshang.quality.validation writes it."""
+    return dict(
+        flag_key=key, rule=rule, severity=severity, signal=SIGNALS[rule], unit_name=unit, year=year,
+        month=month, project_name=project, submission_id=sha,
+        source_file=next(iter(ledger_fixture.SUBMISSIONS[sha][6])) if sha else None,
+        sheet="进度月报" if row else None, row_number=row, evidence=f"测试证据 {key}",
+        entry_id=f"entry_{key}", detected_run_id="run_test",
+    )
 
 
 GX_FLAGS = [

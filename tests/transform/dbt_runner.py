@@ -16,16 +16,12 @@ from pathlib import Path
 
 import duckdb
 
+from zhaoshang.quality.validation import GX_FLAGS_COLUMNS, GX_FLAGS_DDL
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PASS_1 = ("path:seeds", "path:models/staging", "path:models/intermediate")
 PASS_2 = ("path:models/marts", "path:models/audit")
 
-GX_FLAGS_DDL = """
-create table dq.gx_flags (
-    flag_key varchar, rule varchar, severity varchar, unit_name varchar, year integer,
-    month integer, project_name varchar, submission_id varchar, source_file varchar,
-    sheet varchar, row_number integer, evidence varchar, detected_run_id varchar
-)"""
 
 
 @dataclass
@@ -72,7 +68,11 @@ def build_two_passes(
         con.execute("create schema if not exists dq")
         con.execute(GX_FLAGS_DDL)
         if gx_flags:
-            con.executemany(f"insert into dq.gx_flags values ({', '.join('?' * 13)})", list(gx_flags))
+            columns = ", ".join(GX_FLAGS_COLUMNS)
+            con.executemany(
+                f"insert into dq.gx_flags ({columns}) values ({', '.join('?' * len(GX_FLAGS_COLUMNS))})",
+                [[flag.get(c) for c in GX_FLAGS_COLUMNS] for flag in gx_flags],
+            )
     build.seconds["pass_2"] = dbt(["build", "--select", *PASS_2], **where)
     return build
 

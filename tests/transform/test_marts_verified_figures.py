@@ -28,6 +28,13 @@ def test_flag_status_comes_from_the_latest_decision(flagged_warehouse):
     }
 
 
+def test_flags_carry_the_rule_and_signal_in_chinese(flagged_warehouse):
+    rows = query(flagged_warehouse, "select rule_zh, signal, signal_zh from audit.dq_flags where flag_key = 'k_dup_lj'")
+    assert rows[0]["rule_zh"] == "拼凑挂靠"
+    assert rows[0]["signal"] == "shares_over_100"
+    assert rows[0]["signal_zh"].startswith("同一项目")
+
+
 def test_verified_exclusions_list_the_rows_left_out(flagged_warehouse):
     rows = query(flagged_warehouse, "select unit_name, month, project_name, rules, credited_funds_period_wan "
                                     "from audit.verified_exclusions order by month, unit_name")

@@ -23,6 +23,12 @@ verification_rules as (
 
 ),
 
+dq_rules as (
+
+    select * from {{ ref('dq_rules') }}
+
+),
+
 decided as (
 
     select
@@ -31,6 +37,9 @@ decided as (
 
         ---------- descriptive
         gx_flags.rule,
+        dq_rules.rule_zh,
+        gx_flags.signal,
+        dq_rules.signal_zh,
         gx_flags.severity,
         coalesce(verification_rules.is_blocking, false) as is_blocking,
         case
@@ -52,6 +61,7 @@ decided as (
         gx_flags.source_file,
         gx_flags.sheet,
         gx_flags.row_number,
+        gx_flags.entry_id,
         gx_flags.detected_run_id
 
     from gx_flags
@@ -59,6 +69,8 @@ decided as (
         on gx_flags.flag_key = flag_decisions.flag_key
     left join verification_rules
         on gx_flags.rule = verification_rules.rule
+    left join dq_rules
+        on gx_flags.signal = dq_rules.signal
 
 )
 
