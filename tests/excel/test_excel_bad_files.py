@@ -440,3 +440,12 @@ def test_csv_inside_zip_with_xlsx_name_is_not_read(xlsx):
         z.writestr("data.csv", "a,b\n")
     path.write_bytes(buffer.getvalue())
     assert rejection(path).code == "E_UNSUPPORTED_FORMAT"
+
+
+def test_huge_merged_range_is_refused(xlsx):
+    path = xlsx()
+    write_form(path)
+    merge = b'<mergeCells count="1"><mergeCell ref="A20:R100000"/></mergeCells>'
+    rewrite_parts(path, edit={SHEET: lambda x: x.replace(b"</sheetData>", b'<row r="100000"><c r="R100000"><v>1</v></c></row></sheetData>' + merge)})
+    problem = rejection(path)
+    assert problem.code == "E_TOO_LARGE" and problem.detail == "merged cells"

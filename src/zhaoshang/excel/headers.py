@@ -112,6 +112,13 @@ def match_nested(parent: str, child: str, index: HeaderIndex) -> tuple[str | Non
     return index.nested.get((parent_key, child_key)), child_unit or parent_unit
 
 
+MAX_MERGED_CELLS = 200_000  # a form merges a title, a few headers, a note: far fewer cells
+
+
+class TooManyMergedCells(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Merges:
     """Merged ranges (0-based, inclusive) as lookups: covered cell -> its range's top-left cell."""
@@ -120,13 +127,21 @@ class Merges:
 
     @classmethod
     def from_ranges(
-        cls, ranges: list[tuple[tuple[int, int], tuple[int, int]]], max_row: int
+        cls, ranges: list[tuple[tuple[int, int], tuple[int, int]]], max_row: int, max_col: int
     ) -> Merges:
+        """Ranges clipped to the first ``max_row`` rows and ``max_col`` columns.
+
+        Raises TooManyMergedCells beyond MAX_MERGED_CELLS: a merge over A1:XFD1048576 must not
+        turn into billions of lookups.
+        """
         anchor: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in ranges:
-            if r0 > max_row:
+            if r0 >= max_row or c0 >= max_col:
                 continue
-            for r in range(r0, min(r1, max_row) + 1):
+            r1, c1 = min(r1, max_row - 1), min(c1, max_col - 1)
+            if len(anchor) + (r1 - r0 + 1) * (c1 - c0 + 1) > MAX_MERGED_CELLS:
+                raise TooManyMergedCells
+            for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
                     if (r, c) != (r0, c0):
                         anchor[(r, c)] = (r0, c0)

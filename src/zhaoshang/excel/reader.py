@@ -25,6 +25,7 @@ from zhaoshang.excel.headers import (
     ColumnHeader,
     HeaderLayout,
     Merges,
+    TooManyMergedCells,
     check_columns,
     find_header,
     header_index,
@@ -132,11 +133,24 @@ def _header_candidate(
         raise reject("E_UNREADABLE", source_file, type(error).__name__) from None
     head_rows = limits.header_search_rows + 1
     head = sheet.to_python(skip_empty_area=False, nrows=head_rows)
-    merges = Merges.from_ranges(sheet.merged_cell_ranges or [], head_rows)
+    merges = _merges(
+        sheet, head_rows, max(len(r) for r in head) if head else 0, source_file, entry.name
+    )
     layout = find_header(head, merges, limits.header_search_rows)
     if layout is None:
         return None
     return _Candidate(entry, sheet, layout, check_columns(layout), structure)
+
+
+def _merges(
+    sheet: python_calamine.CalamineSheet, rows: int, cols: int, source_file: str, name: str
+) -> Merges:
+    try:
+        return Merges.from_ranges(sheet.merged_cell_ranges or [], rows, cols)
+    except TooManyMergedCells:
+        raise SubmissionRejected(
+            Problem("E_TOO_LARGE", source_file, name, detail="merged cells")
+        ) from None
 
 
 def _choose_sheet(candidates: list[_Candidate], visible: list[str], source_file: str) -> _Candidate:
@@ -220,7 +234,9 @@ def _read_sheet(
         layout=layout,
         columns=columns,
         structure=chosen.structure,
-        merges=Merges.from_ranges(chosen.sheet.merged_cell_ranges or [], len(grid)),
+        merges=_merges(
+            chosen.sheet, len(grid), len(grid[0]) if grid else 0, source_file, sheet_name
+        ),
         source_file=source_file,
         sheet=sheet_name,
         footer_rows=footer_rows,
