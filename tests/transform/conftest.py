@@ -18,8 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import dbt_runner  # noqa: E402
-import ledger_fixture  # noqa: E402
+import dbt_runner
+import ledger_fixture
 
 FLAG_DECISIONS_CSV = """flag_key,decision,decided_by,decided_at,note
 k_old_b_jan,confirmed,王督查,2021-03-10,已核实：往年项目
@@ -47,15 +47,26 @@ SIGNALS = {
 
 def _flag(key, rule, unit, year, month, project, sha, row, severity="high") -> dict:
     """A dq.gx_flags row as zhaoshang.quality.validation writes it."""
-    return dict(
-        flag_key=key, rule=rule, severity=severity, signal=SIGNALS[rule], unit_name=unit, year=year,
-        month=month, project_name=project, submission_id=sha,
-        source_file=next(iter(ledger_fixture.SUBMISSIONS[sha][6])) if sha else None,
-        sheet="进度月报" if row else None, row_number=row, evidence=f"测试证据 {key}",
-        entry_id=f"entry_{key}", detected_run_id="run_test",
-    )
+    return {
+        "flag_key": key,
+        "rule": rule,
+        "severity": severity,
+        "signal": SIGNALS[rule],
+        "unit_name": unit,
+        "year": year,
+        "month": month,
+        "project_name": project,
+        "submission_id": sha,
+        "source_file": next(iter(ledger_fixture.SUBMISSIONS[sha][6])) if sha else None,
+        "sheet": "进度月报" if row else None,
+        "row_number": row,
+        "evidence": f"测试证据 {key}",
+        "entry_id": f"entry_{key}",
+        "detected_run_id": "run_test",
+    }
 
 
+# fmt: off
 GX_FLAGS = [
     _flag("k_old_b_jan", "OLD_AS_NEW", "济阳镇", 2021, 1, "电商物流中心", "sha_jy_2021_01_fix", 6),
     _flag("k_old_b_feb", "OLD_AS_NEW", "济阳镇", 2021, 2, "电商物流 中心", "sha_jy_2021_02", 6),
@@ -67,6 +78,7 @@ GX_FLAGS = [
     _flag("k_missing_jan", "MISSING_REPORT", "烟草局", 2021, 1, None, None, None, "medium"),
     _flag("k_missing_feb", "MISSING_REPORT", "烟草局", 2021, 2, None, None, None, "medium"),
 ]
+# fmt: on
 
 
 def _scenario(root: Path, *, flagged: bool) -> dbt_runner.Build:
@@ -76,7 +88,9 @@ def _scenario(root: Path, *, flagged: bool) -> dbt_runner.Build:
     ledger_fixture.write_ledger(ledger)
     if flagged:
         (raw / "reference" / "flag_decisions.csv").write_text(FLAG_DECISIONS_CSV, encoding="utf-8")
-        (raw / "reference" / "score_adjustments.csv").write_text(SCORE_ADJUSTMENTS_CSV, encoding="utf-8")
+        (raw / "reference" / "score_adjustments.csv").write_text(
+            SCORE_ADJUSTMENTS_CSV, encoding="utf-8"
+        )
     return dbt_runner.build_two_passes(
         ledger=ledger, raw_dir=raw, work_dir=root / "build", gx_flags=GX_FLAGS if flagged else ()
     )
@@ -87,7 +101,8 @@ def _warehouses(tmp_path_factory) -> dict[str, dbt_runner.Build]:
     roots = {name: tmp_path_factory.mktemp(name) for name in ("plain", "flagged")}
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            name: pool.submit(_scenario, root, flagged=(name == "flagged")) for name, root in roots.items()
+            name: pool.submit(_scenario, root, flagged=(name == "flagged"))
+            for name, root in roots.items()
         }
         return {name: future.result() for name, future in futures.items()}
 
@@ -100,4 +115,3 @@ def plain_warehouse(_warehouses) -> dbt_runner.Build:
 @pytest.fixture(scope="session")
 def flagged_warehouse(_warehouses) -> dbt_runner.Build:
     return _warehouses["flagged"]
-

@@ -23,7 +23,6 @@ PASS_1 = ("path:seeds", "path:models/staging", "path:models/intermediate")
 PASS_2 = ("path:models/marts", "path:models/audit")
 
 
-
 @dataclass
 class Build:
     build_db: Path
@@ -48,11 +47,15 @@ def dbt(args: list[str], *, ledger: Path, raw_dir: Path, build_db: Path, work_di
         "--log-path", str(work_dir / "logs"),
     ]  # fmt: skip
     started = time.perf_counter()
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    proc = subprocess.run(
+        command, check=False, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR
+    )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-60:])
-        raise AssertionError(f"dbt {' '.join(args[:1])} failed ({proc.returncode}):\n{tail}\n{proc.stderr[-2000:]}")
+        raise AssertionError(
+            f"dbt {' '.join(args[:1])} failed ({proc.returncode}):\n{tail}\n{proc.stderr[-2000:]}"
+        )
     return elapsed
 
 
@@ -62,7 +65,7 @@ def build_two_passes(
     """Pass 1, the quality stage's table (given rows), pass 2 — into a fresh build file."""
     work_dir.mkdir(parents=True, exist_ok=True)
     build = Build(build_db=work_dir / "warehouse_test.duckdb", target_path=work_dir / "target")
-    where = dict(ledger=ledger, raw_dir=raw_dir, build_db=build.build_db, work_dir=work_dir)
+    where = {"ledger": ledger, "raw_dir": raw_dir, "build_db": build.build_db, "work_dir": work_dir}
     build.seconds["pass_1"] = dbt(["build", "--select", *PASS_1], **where)
     with duckdb.connect(str(build.build_db)) as con:
         con.execute("create schema if not exists dq")

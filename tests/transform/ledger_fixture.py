@@ -3,16 +3,17 @@
 Roster 2021: 济阳镇 (乡镇, 1200 万元 / 12 projects), 骆集乡 (乡镇, 600 / 6), 农行 (金融机构,
 2400 / 0), 烟草局 (县直单位, 120 / 2; sends nothing: 空白).
 
-Inbox (all amounts 万元):
-- 济阳镇 2020-12: 食用菌种植基地 新引进 一产, 200 (so it is 续建 in 2021).
+Inbox (万元; "总投资 800, 120" = 计划总投资 800, 本期到位 120):
+- 济阳镇 2020-12: 食用菌种植基地 新引进 一产, 总投资 3000, 200 (so it is 续建 in 2021).
 - 济阳镇 2021-01 original (superseded; saved and received *after* the correction, but its
   报告日期 is earlier): 高端纺织 100, 电商物流中心 50, 食用菌 30.
-- 济阳镇 2021-01 更正: 高端纺织 二产 800 总投资 120, 电商物流中心 三产 200 总投资 50,
+- 济阳镇 2021-01 更正: 高端纺织 二产 总投资 800, 120; 电商物流中心 三产 总投资 200, 50;
   食用菌 续建 一产 30.
-- 济阳镇 2021-02: 高端纺织 80 of which 本单位计入比例 50 % (so 40 counts), "电商物流 中心" (same project: whitespace only) 20, 食用菌 10,
-  农村公路专项 专项资金 6000 总投资 (重大项目) 300; one quarantined row, one blank row.
+- 济阳镇 2021-02: 高端纺织 80 of which 本单位计入比例 50 % (so 40 counts); "电商物流 中心"
+  (the same project: whitespace only) 20; 食用菌 10; 农村公路专项 专项资金 总投资 6000
+  (重大项目), 300; one quarantined row, one blank row.
 - 济阳镇 2021-02 withdrawn (the file left the inbox): 农村公路专项 9999 — must not count.
-- 骆集乡 2021-01: 服装加工厂 二产 350 总投资 40; the same file twice in the inbox (duplicate).
+- 骆集乡 2021-01: 服装加工厂 二产 总投资 350, 40; the same file twice in the inbox (duplicate).
 - 骆集乡 2021-02: 服装加工厂 60, and 农村公路专项 (same investor and name as 济阳镇's) 300.
 - 农行 2021-02: 流动资金贷款 金融贷款 500.
 - one rejected file (unknown unit).
@@ -64,6 +65,7 @@ TEXTILE, LOGISTICS, MUSHROOM = "高端纺织项目", "电商物流中心", "食�
 ROAD, GARMENT, LOAN = "农村公路专项", "服装加工厂", "流动资金贷款"
 
 # sha256 -> (unit, year, month, report_date, file_mtime, received_at, paths, rows)
+# fmt: off
 SUBMISSIONS = {
     "sha_jy_2020_12": ("济阳镇", 2020, 12, date(2021, 1, 5), datetime(2021, 1, 5, 9), datetime(2021, 1, 6, 2),
                        {"submissions/2020/济阳镇2020年12月.xlsx": True},
@@ -98,6 +100,7 @@ SUBMISSIONS = {
                        {"submissions/农行/2月.xlsx": True},
                        [_row(LOAN, "loan", "金融贷款", "新引进", 500, 500)]),
 }
+# fmt: on
 REJECTED = ("sha_rejected", "submissions/不明单位.xlsx")
 FIRST_DATA_ROW = 5
 
@@ -116,8 +119,22 @@ def write_ledger(path: Path) -> None:
                    received_at, status, unit_name, unit_written, year, month, report_date, sheet,
                    rows_read, rows_loaded, rows_quarantined, rows_ignored_blank, load_run_id)
                values (?, ?, ?, 1000, ?, ?, 'loaded', ?, ?, ?, ?, ?, '进度月报', ?, ?, ?, ?, 'run_1')""",
-            [sha, first_path, Path(first_path).name, mtime, received, unit, unit, year, month,
-             report_date, len(rows) + quarantined + blank, len(rows), quarantined, blank],
+            [
+                sha,
+                first_path,
+                Path(first_path).name,
+                mtime,
+                received,
+                unit,
+                unit,
+                year,
+                month,
+                report_date,
+                len(rows) + quarantined + blank,
+                len(rows),
+                quarantined,
+                blank,
+            ],
         )
         for path_, in_inbox in paths.items():
             con.execute(
@@ -125,8 +142,12 @@ def write_ledger(path: Path) -> None:
                 [path_, sha, mtime, in_inbox],
             )
         for offset, row in enumerate(rows):
-            record = {"submission_id": sha, "sheet": "进度月报", "row_number": FIRST_DATA_ROW + offset,
-                      "seq": offset + 1} | row
+            record = {
+                "submission_id": sha,
+                "sheet": "进度月报",
+                "row_number": FIRST_DATA_ROW + offset,
+                "seq": offset + 1,
+            } | row
             names = [c for c in columns if c in record]
             con.execute(
                 f"insert into project_rows ({', '.join(names)}) values ({', '.join('?' * len(names))})",
@@ -134,7 +155,11 @@ def write_ledger(path: Path) -> None:
             )
         con.execute(
             "insert into sheet_totals (submission_id, sheet, row_number, funds_period_wan) values (?, '进度月报', ?, ?)",
-            [sha, FIRST_DATA_ROW + len(rows) + quarantined + blank, sum(r["funds_period_wan"] for r in rows)],
+            [
+                sha,
+                FIRST_DATA_ROW + len(rows) + quarantined + blank,
+                sum(r["funds_period_wan"] for r in rows),
+            ],
         )
         if quarantined:
             con.execute(
@@ -154,7 +179,10 @@ def write_ledger(path: Path) -> None:
            values (?, ?, ?, 10, ?, ?, 'rejected', 'E_UNKNOWN_UNIT', '填报单位不在名册中', 'unknown unit', 'run_1')""",
         [sha, path_, Path(path_).name, datetime(2021, 3, 1), datetime(2021, 3, 2)],
     )
-    con.execute("insert into inbox_files values (?, ?, ?, 'run_1', 'run_2', true)", [path_, sha, datetime(2021, 3, 1)])
+    con.execute(
+        "insert into inbox_files values (?, ?, ?, 'run_1', 'run_2', true)",
+        [path_, sha, datetime(2021, 3, 1)],
+    )
     con.execute(
         """insert into quarantine (submission_id, source_file, reason_code, reason_zh, reason_en, decision)
            values (?, ?, 'E_UNKNOWN_UNIT', '填报单位不在名册中', 'unknown unit', 'REJECT-FILE')""",

@@ -13,7 +13,9 @@ from dbt_runner import query
 
 
 def test_flag_status_comes_from_the_latest_decision(flagged_warehouse):
-    rows = query(flagged_warehouse, "select flag_key, status, decided_by, is_blocking from audit.dq_flags")
+    rows = query(
+        flagged_warehouse, "select flag_key, status, decided_by, is_blocking from audit.dq_flags"
+    )
     got = {r["flag_key"]: (r["status"], r["decided_by"], r["is_blocking"]) for r in rows}
     assert got == {
         "k_old_b_jan": ("confirmed", "王督查", True),
@@ -29,15 +31,21 @@ def test_flag_status_comes_from_the_latest_decision(flagged_warehouse):
 
 
 def test_flags_carry_the_rule_and_signal_in_chinese(flagged_warehouse):
-    rows = query(flagged_warehouse, "select rule_zh, signal, signal_zh from audit.dq_flags where flag_key = 'k_dup_lj'")
+    rows = query(
+        flagged_warehouse,
+        "select rule_zh, signal, signal_zh from audit.dq_flags where flag_key = 'k_dup_lj'",
+    )
     assert rows[0]["rule_zh"] == "拼凑挂靠"
     assert rows[0]["signal"] == "shares_over_100"
     assert rows[0]["signal_zh"].startswith("同一项目")
 
 
 def test_verified_exclusions_list_the_rows_left_out(flagged_warehouse):
-    rows = query(flagged_warehouse, "select unit_name, month, project_name, rules, credited_funds_period_wan "
-                                    "from audit.verified_exclusions order by month, unit_name")
+    rows = query(
+        flagged_warehouse,
+        "select unit_name, month, project_name, rules, credited_funds_period_wan "
+        "from audit.verified_exclusions order by month, unit_name",
+    )
     assert [tuple(r.values()) for r in rows] == [
         ("济阳镇", 1, "电商物流中心", "OLD_AS_NEW", 50),
         ("济阳镇", 2, "电商物流 中心", "OLD_AS_NEW", 20),
@@ -49,9 +57,21 @@ def test_verified_exclusions_list_the_rows_left_out(flagged_warehouse):
 def test_unit_performance_reported_and_verified_side_by_side(flagged_warehouse):
     rows = query(flagged_warehouse, "select * from marts.unit_performance where year = 2021")
     got = {(r["month"], r["unit_name"]): r for r in rows}
-    columns = ("funds_wan", "new_projects", "base_score", "bonus_points", "penalty_points", "score", "rank",
-               "verified_funds_wan", "verified_new_projects", "verified_score", "verified_rank",
-               "open_flags", "confirmed_flags")
+    columns = (
+        "funds_wan",
+        "new_projects",
+        "base_score",
+        "bonus_points",
+        "penalty_points",
+        "score",
+        "rank",
+        "verified_funds_wan",
+        "verified_new_projects",
+        "verified_score",
+        "verified_rank",
+        "open_flags",
+        "confirmed_flags",
+    )
     table = {k: tuple(r[c] for c in columns) for k, r in got.items()}
     # 济阳镇: 230.5 − 5; verified without both rows of 电商物流中心 (50 + 20):
     # 70 × 460/200 + 30 × 2/2 − 5 = 186.
@@ -71,8 +91,13 @@ def test_sector_figures_stay_as_reported(flagged_warehouse, plain_warehouse):
 
 
 def test_optional_files_present_are_read(flagged_warehouse):
-    adjustments = query(flagged_warehouse, "select unit_name, adjustment_kind, points "
-                                           "from staging.stg_reference__score_adjustments order by adjustment_number")
+    adjustments = query(
+        flagged_warehouse,
+        "select unit_name, adjustment_kind, points "
+        "from staging.stg_reference__score_adjustments order by adjustment_number",
+    )
     assert [tuple(r.values()) for r in adjustments] == [
-        ("骆集乡", "bonus", 2), ("济阳镇", "penalty", 5), ("烟草局", "bonus", 3)
+        ("骆集乡", "bonus", 2),
+        ("济阳镇", "penalty", 5),
+        ("烟草局", "bonus", 3),
     ]
