@@ -1,6 +1,8 @@
 {#-
     Each unit's year-to-date figures as reported, beside its prorated targets and the year's
     score weights, with the base score (before bonuses, penalties and verification).
+    Weights carry forward: a year without rows in score_weights.csv uses the latest earlier
+    year's (or the earliest year's, for history before the first policy row).
 -#}
 with
 
@@ -39,6 +41,37 @@ weights_by_year as (
         ) as penalty_per_confirmed_flag
     from score_weights
     group by 1
+
+),
+
+years as (
+
+    select distinct year
+    from targets
+
+),
+
+weights_in_force as (
+
+    select
+        years.year,
+        coalesce(
+            weights_by_year.funds_weight, earliest_weights.funds_weight
+        ) as funds_weight,
+        coalesce(
+            weights_by_year.projects_weight, earliest_weights.projects_weight
+        ) as projects_weight,
+        coalesce(
+            weights_by_year.penalty_per_confirmed_flag,
+            earliest_weights.penalty_per_confirmed_flag
+        ) as penalty_per_confirmed_flag
+    from years
+    asof left join weights_by_year
+        on years.year >= weights_by_year.year
+    left join (
+        select * from weights_by_year order by year limit 1
+    ) as earliest_weights
+        on true
 
 ),
 
@@ -93,9 +126,9 @@ joined as (
         targets.elapsed_pct,
 
         ---------- scoring policy
-        weights_by_year.funds_weight,
-        weights_by_year.projects_weight,
-        weights_by_year.penalty_per_confirmed_flag
+        weights_in_force.funds_weight,
+        weights_in_force.projects_weight,
+        weights_in_force.penalty_per_confirmed_flag
 
     from targets
     left join unit_totals
@@ -106,8 +139,8 @@ joined as (
         on targets.unit_name = reports_this_month.unit_name
         and targets.year = reports_this_month.year
         and targets.month = reports_this_month.month
-    left join weights_by_year
-        on targets.year = weights_by_year.year
+    left join weights_in_force
+        on targets.year = weights_in_force.year
 
 ),
 
