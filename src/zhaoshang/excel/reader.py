@@ -12,6 +12,7 @@ value, error cells, the 1904 date system).
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -427,13 +428,16 @@ class _RowReader:
             single_wide = count == 1 and self._merged_width(i, non_empty[0]) >= 3
         else:
             count, single_wide = len(row) - empty, False
-        first_text = next((v for v in row if v.__class__ is str and v and not v.isspace()), None)
+        first_text = None
+        for v in row:
+            if v.__class__ is str and v and not v.isspace():
+                first_text = v
+                break
         kind = classify(row, first_text, single_wide, count)
-        if (
-            kind is RowKind.PROJECT
-            and not has_special
-            and not any(not is_blank_cell(row[c]) for c in self.content_indexes)
-        ):
+        if kind is RowKind.PROJECT and not has_special:
+            for c in self.content_indexes:
+                if not is_blank_cell(row[c]):
+                    return kind
             return RowKind.BLANK  # only 序号 (pre-numbered template rows) or unmapped columns
         return kind
 
@@ -449,9 +453,9 @@ class _RowReader:
         problems: dict[int, list[Problem]] = {}  # position in ``project`` -> problems
         positions = {i: k for k, i in enumerate(project)} if self.attention else {}
         columns_out = []
+        by_column = list(zip(*[grid[i] for i in project]))  # calamine rows are rectangular
         for column in self.columns:
-            idx = column.index
-            cells = [grid[i][idx] for i in project]  # calamine rows are rectangular
+            cells = by_column[column.index] if by_column else ()
             out, has_special, has_none = column.converter.convert_all(cells)
             self._cell_problems(
                 column, project, positions, cells, out, problems, has_special, has_none
@@ -489,7 +493,7 @@ class _RowReader:
         column: _Column,
         project: list[int],
         positions: dict[int, int],
-        cells: list[object],
+        cells: Sequence[object],
         out: list[object],
         problems: dict[int, list[Problem]],
         has_special: bool,

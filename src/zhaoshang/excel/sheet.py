@@ -181,7 +181,8 @@ def classify(
     """
     if first_text is None:
         return RowKind.PROJECT
-    probe = "\t".join([first_text, *(c for c in row[:4] if c.__class__ is str)])
+    head = [c for c in row[:4] if c.__class__ is str]
+    probe = "\t".join(head if first_text in head else [first_text, *head])
     if not single_wide and not _MAYBE_SPECIAL.search(probe):
         return RowKind.PROJECT
     key = normalize_key(first_text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -444,18 +444,21 @@ class ColumnConverter:
 
     def __init__(self, ctx: ColumnContext):
         self._typed = None if ctx.dtype == "text" else _typed(ctx)
-        # str keys stand for themselves; other types are keyed with their class, because
-        # True == 1 == 1.0 must not share a slot.
+        # Keys are the raw values, except bools, keyed (bool, value) (see convert_all).
         self._cache: dict[object, object] = {"": None}
         self._special_keys: set[object] = set()
         self._none_keys: set[object] = {""}
 
-    def convert_all(self, cells: list[object]) -> tuple[list[object], bool, bool]:
+    def convert_all(self, cells: Sequence[object]) -> tuple[list[object], bool, bool]:
         """(results, any Flagged/CellError among them, any None among them)."""
         cache = self._cache
-        keys = [v if v.__class__ is str else (v.__class__, v) for v in cells]
+        if bool in set(map(type, cells)):
+            # True == 1 == 1.0: key such columns by (class, value) so they cannot share a slot.
+            keys: Sequence[object] = [v if v.__class__ is str else (v.__class__, v) for v in cells]
+        else:
+            keys = cells  # 1 and 1.0 may share a slot: every converter treats them alike
         fresh = {
-            key: _convert_uncached(key if key.__class__ is str else key[1], self._typed)
+            key: _convert_uncached(_raw_of(key), self._typed)
             for key in dict.fromkeys(keys)
             if key not in cache
         }
@@ -469,14 +472,18 @@ class ColumnConverter:
                 table = {**cache, **fresh}
         has_special = not self._special_keys.isdisjoint(keys)
         has_none = not self._none_keys.isdisjoint(keys)
-        return [table[k] for k in keys], has_special, has_none
+        return list(map(table.__getitem__, keys)), has_special, has_none
 
     def convert(self, raw: object) -> object:
-        key = raw if raw.__class__ is str else (raw.__class__, raw)
+        key = (raw.__class__, raw) if raw.__class__ is bool else raw
         hit = self._cache.get(key, _MISS)
         if hit is _MISS:
             hit = _convert_uncached(raw, self._typed)
         return hit
+
+
+def _raw_of(key: object) -> object:
+    return key[1] if key.__class__ is tuple else key
 
 
 def _convert_uncached(raw: object, typed: Callable[[object], object] | None) -> object:
