@@ -3,23 +3,37 @@ ends up exactly where the generator says, and a rerun changes nothing."""
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
 from tests.e2e.dagrun import marts_fingerprint, query, run_nightly_dag
+from tests.e2e.smtp import SmtpServer, free_port
 from zhaoshang import settings as settings_module
 from zhaoshang.generate import bad_files, generate_inbox, with_anomalies
 
-BAD_KINDS_EXCLUDED = ()  # every bad-file kind the generator knows goes in
+INSPECTORS = "duchazu@county.example,kaopingban@county.example"
 
 
 @pytest.fixture(scope="module")
-def nightly(module_env, airflow_db):
+def smtp():
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def nightly(module_env, airflow_db, smtp):
     raw = module_env / "raw"
     truth = generate_inbox(raw, with_anomalies())
-    rejected = truth.expected_rejected + bad_files(raw, year=2021, month=2, seed=3)
-    state = run_nightly_dag("2021-12-31")
-    return {"truth": truth, "rejected": rejected, "state": state, "settings": settings_module.load()}
+    rejected = truth.expected_rejected + bad_files(raw, year=2021, month=2, seed=3)  # every kind
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZHAOSHANG_SMTP_URL", smtp.url)
+        mp.setenv("ZHAOSHANG_ALERT_TO", INSPECTORS)
+        state = run_nightly_dag("2021-12-31")
+        settings = settings_module.load()
+    return {"truth": truth, "rejected": rejected, "state": state, "settings": settings, "smtp": smtp}
 
 
 def test_the_run_succeeds_and_publishes(nightly):
@@ -152,8 +166,34 @@ def test_a_rerun_changes_nothing_even_with_an_analyst_connected(nightly):
         analyst.close()
     assert marts_fingerprint(wh) == before
     assert _ledger_counts(nightly["settings"]) == ledger_counts
-    alert_files = list((nightly["settings"].output_dir / "alerts").glob("*.eml"))
-    assert len(alert_files) == 1  # the first night's alert; nothing new the second night
+    assert len(nightly["smtp"].inbox.messages) == 1  # nothing new the second night: no e-mail
+
+
+def test_the_inspection_team_gets_one_email_with_the_new_flags(nightly):
+    messages = nightly["smtp"].inbox.messages
+    assert len(messages) >= 1
+    message = messages[0]
+    flags = query(nightly["settings"].warehouse, "select rule, unit_name from audit.dq_flags")
+    assert {a.addr_spec for a in message["To"].addresses} == set(INSPECTORS.split(","))
+    assert str(len(flags)) in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    for rule, _unit in flags:
+        assert rule in text
+    for unit in {u for _r, u in flags}:
+        assert unit in text
+    attachments = [part for part in message.iter_attachments() if part.get_filename().endswith(".xlsx")]
+    assert len(attachments) == 1
+    import io
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(attachments[0].get_content())).worksheets[0]
+    data_rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if any(r)]
+    assert len(data_rows) == len(flags)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    cells = " ".join(str(c) for r in data_rows for c in r if c is not None)
+    for shown in (text, html, cells, str(message["Subject"])):
+        assert re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", shown) is None  # no phone numbers
 
 
 def _ledger_counts(settings) -> tuple:
