@@ -1,0 +1,156 @@
+"""Derived figures (rates, ratios, fixed vs data-dependent cost) and the plain-text table."""
+
+from __future__ import annotations
+
+import statistics
+
+from zhaoshang.bench.runner import median_seconds
+
+GOAL_RATIO = 1.25  # ingestion time / raw calamine parse time (the issue's goal)
+PROVINCE_COUNTIES = 150
+
+
+def _median(runs: list[dict] | None, key: str) -> float | None:
+    values = [r[key] for r in runs or [] if r["ok"] and r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def derive(case: dict) -> dict:
+    """The headline numbers of one case, from its measured stages."""
+    stages, data = case["stages"], case["data"]
+    load_runs = [r for r in stages.get("load", []) if r["ok"]]
+    summary = load_runs[-1]["result"] if load_runs else {}
+    files = summary.get("files_seen", data["files"])
+    rows = summary.get("rows_read", data["rows_read"])
+    raw = median_seconds(stages.get("raw_calamine"))
+    load = median_seconds(stages.get("load"))
+    openpyxl = stages.get("raw_openpyxl", [{}])[-1]
+    openpyxl_total = None
+    if openpyxl.get("ok") and openpyxl["result"].get("files"):
+        openpyxl_total = openpyxl["seconds"] / openpyxl["result"]["files"] * files
+    derived = {
+        "files": files,
+        "rows_read": rows,
+        "raw_calamine_s": raw,
+        "raw_openpyxl_projected_s": openpyxl_total,
+        "ingestion_s": load,
+        "ingestion_files_per_s": _ratio(files, load),
+        "ingestion_rows_per_s": _ratio(rows, load),
+        "ingestion_over_raw_parse": _ratio(load, raw),
+        "goal_ratio": GOAL_RATIO,
+        "openpyxl_over_calamine": _ratio(openpyxl_total, raw),
+    }
+    for stage in ("features", "validate", "marts", "docs"):
+        full, empty = median_seconds(stages.get(stage)), median_seconds(stages.get("empty:" + stage))
+        derived[f"{stage}_s"] = full
+        derived[f"{stage}_empty_ledger_s"] = empty
+        derived[f"{stage}_data_dependent_s"] = full - empty if full is not None and empty is not None else None
+    derived["dbt_version_s"] = median_seconds(stages.get("dbt --version"))
+    counties = data.get("counties", 1)
+    if counties > 1 and counties != PROVINCE_COUNTIES and load is not None:
+        scale = PROVINCE_COUNTIES / counties  # files and rows grow linearly with counties
+        derived["projection_to_150_counties"] = {
+            "scale": scale, "files": round(files * scale), "rows_read": round(rows * scale),
+            "ingestion_s_linear": load * scale, "raw_calamine_s_linear": raw * scale if raw else None,
+        }  # fmt: skip
+    return derived
+
+
+COLUMNS = ("stage", "s", "process s", "empty ledger s", "files/s", "rows/s", "RSS MB max", "RSS MB tree", "note")
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 or digits == 0 else f"{value:,.{digits}f}"
+
+
+def _row(label: str, runs: list[dict] | None, empty: list[dict] | None = None, files: int | None = None,
+         rows: int | None = None, note: str = "") -> list[str]:  # fmt: skip
+    seconds = median_seconds(runs)
+    if runs and seconds is None:
+        note = "FAILED, see log " + runs[-1].get("log", "")
+    return [
+        label, _fmt(seconds), _fmt(_median(runs, "process_s"), 1), _fmt(median_seconds(empty)),
+        _fmt(_ratio(files, seconds), 0), _fmt(_ratio(rows, seconds), 0),
+        _fmt(_median(runs, "max_rss_mb"), 0), _fmt(_median(runs, "tree_rss_mb"), 0), note,
+    ]  # fmt: skip
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x"
+
+
+def table(case: dict) -> str:
+    """The case's stages as an aligned plain-text table, then the ingestion breakdown if profiled."""
+    stages, d = case["stages"], case["derived"]
+    files, rows = d["files"], d["rows_read"]
+    openpyxl = stages.get("raw_openpyxl", [{}])[-1]
+    sample = openpyxl.get("result", {}).get("files", 0)
+    gx = next((r["result"] for r in stages.get("validate", []) if r["ok"]), {})
+    reps = len(stages.get("load", []))
+    body = [
+        _row("raw parse: calamine, all sheets", stages.get("raw_calamine"), None, files, rows,
+             "the reference: 1.0x"),
+        _row(f"raw parse: openpyxl r/o, {sample} files", stages.get("raw_openpyxl"), None, sample, None,
+             f"all files ~{_fmt(d['raw_openpyxl_projected_s'], 1)} s = {_times(d['openpyxl_over_calamine'])} calamine"),
+        _row("ingestion: load_submissions", stages.get("load"), None, files, rows,
+             f"{_times(d['ingestion_over_raw_parse'])} raw calamine (goal <= {GOAL_RATIO}x)"),
+        _row("dbt pass 1: features", stages.get("features"), stages.get("empty:features"), None, rows,
+             f"data-dependent {_fmt(d['features_data_dependent_s'])} s"),
+        _row("GX: validate_entries", stages.get("validate"), stages.get("empty:validate"), None,
+             gx.get("entries_checked"), f"{gx.get('entries_checked', '?')} entries, {gx.get('flags', '?')} flags"),
+        _row("dbt pass 2: marts", stages.get("marts"), stages.get("empty:marts"), None, rows,
+             f"data-dependent {_fmt(d['marts_data_dependent_s'])} s"),
+        _row("dbt docs generate", stages.get("docs"), stages.get("empty:docs"), None, None,
+             "second half of build_marts"),
+        _row("dbt --version", stages.get("dbt --version"), None, None, None, "bare dbt CLI start-up"),
+    ]  # fmt: skip
+    lines = [
+        (f"{case['key']}: {files:,} files, {rows:,} rows read; median of {reps} run(s); "
+         "rows/s = ledger rows (GX: entries) per stage second"),
+        *_aligned([list(COLUMNS), *body]),
+    ]
+    projection = d.get("projection_to_150_counties")
+    if projection:
+        lines.append(
+            f"linear projection to {PROVINCE_COUNTIES} counties (x{projection['scale']:.0f}): "
+            f"{projection['files']:,} files, {projection['rows_read']:,} rows, ingestion "
+            f"~{projection['ingestion_s_linear']:.0f} s, raw calamine ~{_fmt(projection['raw_calamine_s_linear'], 1)} s "
+            "(projected, not measured)"
+        )
+    lines += _profile_lines(stages, files)
+    return "\n".join(lines)
+
+
+def _profile_lines(stages: dict, files: int) -> list[str]:
+    profiled = next((r for r in stages.get("load_profiled", []) if r["ok"]), None)
+    if profiled is None:
+        return []
+    total = profiled["result"]["profiled_seconds"]
+    title = (f"ingestion breakdown (loader process under cProfile, {total:.2f} s; "
+             f"profile: {profiled['result']['profile_text']})")  # fmt: skip
+    out = ["", title]
+    rows = [["component", "s", "share"]]
+    for label, seconds in profiled["result"]["components"].items():
+        rows.append([label, f"{seconds:.2f}", f"{seconds / total:.0%}" if total else "-"])
+    inproc, sandboxed = median_seconds(stages.get("parse_inprocess")), median_seconds(stages.get("parse_sandboxed"))
+    raw = median_seconds(stages.get("raw_calamine"))
+    rows.append(["project reader alone, 1 process, no sandbox", _fmt(inproc), f"{_times(_ratio(inproc, raw))} calamine"])
+    rows.append(["project reader via sandbox pool (read_submissions)", _fmt(sandboxed), f"{_times(_ratio(sandboxed, raw))} calamine"])
+    return out + _aligned(rows)
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for k, r in enumerate(rows):
+        cells = [c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        out.append("  ".join(cells).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out

@@ -1,0 +1,194 @@
+"""Benchmark stages, each run in its own process: ``python -m zhaoshang.bench.stages NAME OUT.json``.
+
+The parent (``runner``) starts one process per stage so that peak memory is that stage's alone,
+and points ``ZHAOSHANG_*`` at the scenario's inbox and a scratch state directory. A stage calls
+the package's own functions (``pipeline``, ``transform``, ``excel``) and times only that call,
+after the imports; it writes ``{"seconds": ..., "result": {...}}`` to OUT.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from zhaoshang import settings as settings_module
+from zhaoshang.logs import install_pii_filter
+from zhaoshang.settings import Settings
+
+RUN_ID = "bench"
+
+
+def inbox_files(settings: Settings) -> list[Path]:
+    return sorted(settings.submissions_dir.rglob("*.xlsx"))
+
+
+def raw_calamine(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """Fastest reader: every sheet's values of every file, nothing else."""
+    from python_calamine import CalamineWorkbook
+
+    files = inbox_files(settings)
+
+    def run() -> dict:
+        sheets = rows = cells = 0
+        for path in files:
+            workbook = CalamineWorkbook.from_path(str(path))
+            for name in workbook.sheet_names:
+                values = workbook.get_sheet_by_name(name).to_python()
+                sheets += 1
+                rows += len(values)
+                cells += sum(len(r) for r in values)
+        return {"files": len(files), "sheets": sheets, "sheet_rows": rows, "cells": cells}
+
+    return run
+
+
+def raw_openpyxl(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """openpyxl read-only on every k-th file (``sample`` files), for comparison."""
+    from openpyxl import load_workbook
+
+    files = inbox_files(settings)
+    sample = max(1, opts.sample)
+    chosen = files[:: max(1, len(files) // sample)][:sample]
+
+    def run() -> dict:
+        rows = 0
+        for path in chosen:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+            for sheet in workbook.worksheets:
+                rows += sum(1 for _ in sheet.iter_rows(values_only=True))
+            workbook.close()
+        return {"files": len(chosen), "files_in_inbox": len(files), "sheet_rows": rows}
+
+    return run
+
+
+def init_empty(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """An empty ledger (schema only): the baseline for fixed costs."""
+    from zhaoshang import ledger
+
+    def run() -> dict:
+        ledger.connect(settings).close()
+        return {}
+
+    return run
+
+
+def load(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """Ingestion as the nightly run does it (sha256, landing copy, sandboxed parse, ledger)."""
+    from zhaoshang import pipeline
+
+    return lambda: pipeline.load_submissions(settings, RUN_ID)
+
+
+def load_profiled(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """``load`` under cProfile; the result names where the loader's (parent's) time goes."""
+    from zhaoshang.bench.profile import profile_call
+    from zhaoshang.pipeline import load_submissions
+
+    text = opts.out.with_suffix(".txt")
+    return lambda: profile_call(lambda: load_submissions(settings, RUN_ID), text)
+
+
+def parse_inprocess(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """The project's reader on every file in this one process: no sandbox, no IPC, no ledger."""
+    from zhaoshang.errors import SubmissionRejected
+    from zhaoshang.excel import read_submission
+
+    files = inbox_files(settings)
+
+    def run() -> dict:
+        rows = rejected = 0
+        for path in files:
+            try:
+                rows += len(read_submission(path, sandbox=False).rows)
+            except SubmissionRejected:
+                rejected += 1
+        return {"files": len(files), "rows": rows, "rejected": rejected}
+
+    return run
+
+
+def parse_sandboxed(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """The same through ``read_submissions`` (sandbox pool, one worker per CPU), no ledger."""
+    from zhaoshang.excel import read_submissions
+
+    files = inbox_files(settings)
+
+    def run() -> dict:
+        results = [r for _p, r in read_submissions((p, None) for p in files)]
+        return {"files": len(files), "rows": sum(len(getattr(r, "rows", ())) for r in results)}
+
+    return run
+
+
+def features(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    from zhaoshang import pipeline
+
+    return lambda: pipeline.build_features(settings, RUN_ID)
+
+
+def validate(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    from zhaoshang import pipeline
+
+    return lambda: pipeline.validate_entries(settings, RUN_ID)
+
+
+def marts(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """dbt pass 2 alone (``pipeline.build_marts`` also generates the docs: see ``docs``)."""
+    from zhaoshang import pipeline, publish, transform
+
+    def run() -> dict:
+        build_db = publish.build_path(settings, RUN_ID)
+        work_dir = pipeline.work_dir(settings, RUN_ID)
+        result = transform.build(settings, build_db, work_dir, transform.MART_SELECTION)
+        return {"nodes": result.nodes, "elapsed_s": result.elapsed_s}
+
+    return run
+
+
+def docs(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """``dbt docs generate``, the second half of ``pipeline.build_marts``."""
+    from zhaoshang import pipeline, publish, transform
+
+    def run() -> dict:
+        build_db = publish.build_path(settings, RUN_ID)
+        out = transform.generate_docs(settings, build_db, pipeline.work_dir(settings, RUN_ID))
+        return {"docs": str(out) if out else None}
+
+    return run
+
+
+STAGES: dict[str, Callable[[Settings, argparse.Namespace], Callable[[], dict]]] = {
+    f.__name__: f
+    for f in (
+        raw_calamine, raw_openpyxl, init_empty, load, load_profiled, parse_inprocess,
+        parse_sandboxed, features, validate, marts, docs,
+    )
+}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zhaoshang.bench.stages")
+    parser.add_argument("stage", choices=sorted(STAGES))
+    parser.add_argument("out", type=Path, help="write the stage's JSON result here")
+    parser.add_argument("--sample", type=int, default=100, help="files for raw_openpyxl")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("great_expectations", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_pii_filter()
+    run = STAGES[args.stage](settings_module.load(), args)  # imports happen here, untimed
+    started = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - started
+    args.out.write_text(json.dumps({"seconds": seconds, "result": result}, default=str, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
