@@ -88,6 +88,10 @@ class SandboxWorker:
         self.close()
         raise SubmissionRejected(Problem("E_UNREADABLE", source_file, detail=str(value)[:40]))
 
+    def pid(self, limits: Limits) -> int:
+        """The worker's process id, starting it if needed (for measurements)."""
+        return self._ready(limits).pid
+
     def _ready(self, limits: Limits) -> subprocess.Popen[bytes]:
         stale = (
             self._tasks >= limits.max_tasks_per_worker
