@@ -9,7 +9,7 @@ import zipfile
 import msoffcrypto
 import openpyxl
 import pytest
-from conftest import SOURCE, read, rejection
+from excel_helpers import SOURCE, read, rejection
 from workbook_builder import (
     STANDARD_HEADERS,
     Form,
@@ -446,6 +446,14 @@ def test_huge_merged_range_is_refused(xlsx):
     path = xlsx()
     write_form(path)
     merge = b'<mergeCells count="1"><mergeCell ref="A20:R100000"/></mergeCells>'
-    rewrite_parts(path, edit={SHEET: lambda x: x.replace(b"</sheetData>", b'<row r="100000"><c r="R100000"><v>1</v></c></row></sheetData>' + merge)})
+    rewrite_parts(
+        path,
+        edit={
+            SHEET: lambda x: x.replace(
+                b"</sheetData>",
+                b'<row r="100000"><c r="R100000"><v>1</v></c></row></sheetData>' + merge,
+            )
+        },
+    )
     problem = rejection(path)
     assert problem.code == "E_TOO_LARGE" and problem.detail == "merged cells"

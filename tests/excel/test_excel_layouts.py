@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import assert_conservation, read, warning_codes
+from excel_helpers import assert_conservation, read, warning_codes
 from openpyxl.styles import Font
 from workbook_builder import COL, FOOTER, STANDARD_HEADERS, Form, project_row, total_row, write_form
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 import re
 
-from conftest import read, rejection
+from excel_helpers import read, rejection
 from workbook_builder import Form, project_row, write_form
 
 PHONE = re.compile(r"1[3-9]\d{9}")

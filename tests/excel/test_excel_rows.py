@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import assert_conservation, problems_of, read
+from excel_helpers import assert_conservation, problems_of, read
 from workbook_builder import COL, STANDARD_HEADERS, Form, project_row, rewrite_parts, write_form
 
 SHEET = "xl/worksheets/sheet1.xml"

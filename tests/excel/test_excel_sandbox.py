@@ -6,7 +6,7 @@ import os
 import pickle
 
 import pytest
-from conftest import SOURCE, read
+from excel_helpers import SOURCE, read
 from workbook_builder import Form, project_row, raw_xlsx, write_form
 
 from zhaoshang.errors import SubmissionRejected
