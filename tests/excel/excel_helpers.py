@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 from zhaoshang.errors import Problem, SubmissionRejected
 from zhaoshang.excel import Limits, ParsedSubmission, read_submission
