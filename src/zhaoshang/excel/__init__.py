@@ -20,6 +20,7 @@ Modules, in the order a file meets them:
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 _DEFAULT_LIMITS = Limits()
-_pool: SandboxPool | None = None
+_pools: dict[int, SandboxPool] = {}  # worker count -> pool, started on first use
 _pool_lock = threading.Lock()
 
 
@@ -61,7 +62,7 @@ def read_submission(
     source = source_file if source_file is not None else path.name
     if not sandbox:
         return parse_workbook(path, source, limits)
-    return _default_pool().parse(path, source, limits)
+    return _pool_of(1).parse(path, source, limits)
 
 
 def read_submissions(
@@ -70,29 +71,30 @@ def read_submissions(
     limits: Limits = _DEFAULT_LIMITS,
     workers: int | None = None,
 ) -> Iterator[tuple[Path, ParsedSubmission | SubmissionRejected]]:
-    """Read a batch in parallel sandbox workers; yields (path, result or rejection) in input order."""
-    pool = SandboxPool(workers)
-    try:
-        yield from pool.parse_many(
-            ((Path(p), s if s is not None else Path(p).name) for p, s in items), limits
-        )
-    finally:
-        pool.close()
+    """Read a batch in parallel sandbox workers; yields (path, result or rejection) in input order.
+
+    The workers persist across calls (a ledger reading its inbox in batches starts them once);
+    ``shutdown()`` stops them.
+    """
+    pool = _pool_of(max(1, workers or os.cpu_count() or 1))
+    yield from pool.parse_many(
+        ((Path(p), s if s is not None else Path(p).name) for p, s in items), limits
+    )
 
 
-def _default_pool() -> SandboxPool:
-    global _pool
+def _pool_of(workers: int) -> SandboxPool:
     with _pool_lock:
-        if _pool is None:
-            _pool = SandboxPool(workers=1)
+        if not _pools:
             atexit.register(shutdown)
-        return _pool
+        if workers not in _pools:
+            _pools[workers] = SandboxPool(workers=workers)
+        return _pools[workers]
 
 
 def shutdown() -> None:
-    """Stop the default sandbox worker (it is restarted on the next read)."""
-    global _pool
+    """Stop every sandbox worker this process started (they restart on the next read)."""
     with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
         pool.close()
