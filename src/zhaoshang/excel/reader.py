@@ -58,6 +58,9 @@ from zhaoshang.excel.values import (
 )
 
 RAW_VALUE_CHARS = 200  # quarantine keeps raw values this long (masked)
+# Free text keeps its punctuation (，。) and line breaks; names, codes and enums are NFKC-normalised
+# as identity needs them (contract §4 "as reported").
+FREE_TEXT_COLUMNS = frozenset({"remarks"})
 
 
 def parse_workbook(
@@ -281,6 +284,7 @@ def _columns(
             else WAN_CNY,
             date1904=package.date1904,
             today=today,
+            free_text=name in FREE_TEXT_COLUMNS,
         )
         out.append(
             _Column(

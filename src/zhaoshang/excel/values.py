@@ -404,6 +404,7 @@ class ColumnContext:
 
     dtype: str  # column_map.csv dtype
     amount_unit: AmountUnit | None = WAN_CNY  # for dtype 'amount' only
+    free_text: bool = False  # text kept as written (punctuation, line breaks), only cleaned
     date1904: bool = False
     today: date = date(2000, 1, 1)
 
@@ -444,6 +445,7 @@ class ColumnConverter:
 
     def __init__(self, ctx: ColumnContext):
         self._typed = None if ctx.dtype == "text" else _typed(ctx)
+        self._free_text = ctx.free_text
         # Keys are the raw values, except bools, keyed (bool, value) (see convert_all).
         self._cache: dict[object, object] = {"": None}
         self._special_keys: set[object] = set()
@@ -458,7 +460,7 @@ class ColumnConverter:
         else:
             keys = cells  # 1 and 1.0 may share a slot: every converter treats them alike
         fresh = {
-            key: _convert_uncached(_raw_of(key), self._typed)
+            key: _convert_uncached(_raw_of(key), self._typed, self._free_text)
             for key in dict.fromkeys(keys)
             if key not in cache
         }
@@ -478,7 +480,7 @@ class ColumnConverter:
         key = (raw.__class__, raw) if raw.__class__ is bool else raw
         hit = self._cache.get(key, _MISS)
         if hit is _MISS:
-            hit = _convert_uncached(raw, self._typed)
+            hit = _convert_uncached(raw, self._typed, self._free_text)
         return hit
 
 
@@ -486,7 +488,9 @@ def _raw_of(key: object) -> object:
     return key[1] if key.__class__ is tuple else key
 
 
-def _convert_uncached(raw: object, typed: Callable[[object], object] | None) -> object:
+def _convert_uncached(
+    raw: object, typed: Callable[[object], object] | None, free_text: bool = False
+) -> object:
     warning = None
     if isinstance(raw, str):
         if len(raw) > MAX_CELL_CHARS:
@@ -496,6 +500,8 @@ def _convert_uncached(raw: object, typed: Callable[[object], object] | None) -> 
         # After clean_text, normalize_key only drops spaces and upper-cases.
         if len(text) <= _LONGEST_NULL_MARKER and text.upper().replace(" ", "") in NULL_MARKERS:
             return Flagged(None, warning) if warning else None
+        if free_text:  # 备注: keep the clerk's punctuation and line breaks, drop only the invisible
+            text = invisible_chars().sub("", raw).strip()
         if typed is None:
             if text[:1] in ("=", "+", "-", "@"):
                 warning = warning or "W_FORMULA_LIKE_TEXT"
