@@ -46,7 +46,8 @@ class Published:
 
 
 def build_path(settings: Settings, run_id: str) -> Path:
-    return settings.build_dir / f"warehouse_{run_id}.duckdb"
+    """A fixed name (runs never overlap) so dbt can reuse its last parse; the run id is in the manifest."""
+    return settings.build_dir / "warehouse_build.duckdb"
 
 
 def _fail_point(step: str) -> None:

@@ -52,8 +52,9 @@ def run_dbt(
     settings: Settings, build_db: Path, args: list[str], work_dir: Path
 ) -> DbtResult:
     """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
-    # One target dir per run: later invocations reuse the parse (partial parsing) and manifest.
-    target_path = work_dir / "dbt_target"
+    # One target dir kept across runs: each invocation reuses the last parse (partial parsing,
+    # ~3 s instead of ~5.5 s) and docs reuse the build's manifest. Runs never overlap.
+    target_path = settings.state_dir / "dbt_target"
     (target_path / "run_results.json").unlink(missing_ok=True)
     log_path = work_dir / "dbt_logs"
     env = os.environ | settings.dbt_env() | {"ZHAOSHANG_BUILD_DB": str(build_db)}
@@ -107,7 +108,7 @@ def generate_docs(settings: Settings, build_db: Path, work_dir: Path) -> Path | 
     """``dbt docs generate`` into ``<output>/dbt_docs`` (static site analysts can open)."""
     # --no-compile: the manifest of the build just run is reused; only the catalog is queried.
     result = run_dbt(settings, build_db, ["docs", "generate", "--no-compile"], work_dir)
-    target = work_dir / "dbt_target"
+    target = settings.state_dir / "dbt_target"
     if result.returncode != 0 or not (target / "index.html").exists():
         log.warning("dbt docs generate failed: %s", result.failures[:3])
         return None

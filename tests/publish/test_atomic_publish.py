@@ -14,6 +14,7 @@ def _fake_build(settings, run_id: str, marker: int) -> None:
     """A build file with every contract table (values stand for a real dbt build)."""
     path = publish.build_path(settings, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # as build_features does: every build starts from nothing
     with duckdb.connect(str(path)) as con:
         for schema, table in publish.CONTRACT_TABLES:
             con.execute(f"create schema if not exists {schema}")
