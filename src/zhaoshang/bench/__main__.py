@@ -18,7 +18,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenario", choices=("county_year", "province_year", "all"), default="all")
     parser.add_argument("--counties", type=int, help="province-year counties (default 150; --quick: 10)")
     parser.add_argument("--quick", action="store_true", help="province-year of 10 counties, openpyxl sample 30")
-    parser.add_argument("--reps", type=int, default=1, help="raw parse + ingestion repetitions (median)")
+    parser.add_argument("--reps", type=int, default=1, help="repetitions of every stage but openpyxl (medians)")
     parser.add_argument("--openpyxl-sample", type=int, help="files read with openpyxl (default 100)")
     parser.add_argument("--profile", action="store_true", help="also break ingestion down (cProfile)")
     parser.add_argument("--regenerate", action="store_true", help="regenerate cached inboxes")

@@ -30,6 +30,7 @@ class Measured:
     stage: str
     ok: bool
     seconds: float | None  # the stage's own call, timed inside the process (after imports)
+    cpu_s: float | None  # CPU of the call, incl. the children it waited for (workers, dbt)
     process_s: float  # the whole process: interpreter start, imports, the call, exit
     max_rss_mb: float
     tree_rss_mb: float
@@ -85,7 +86,7 @@ def run_stage(stage: str, env: dict[str, str], work: Path, *extra: str) -> Measu
     code, wall, max_rss, tree_rss = run_process(command, env, out.with_suffix(".log"))
     data = json.loads(out.read_text(encoding="utf-8")) if code == 0 and out.exists() else {}
     return Measured(
-        stage=stage, ok=bool(data), seconds=data.get("seconds"), process_s=wall, max_rss_mb=max_rss,
+        stage=stage, ok=bool(data), seconds=data.get("seconds"), cpu_s=data.get("cpu_seconds"), process_s=wall, max_rss_mb=max_rss,
         tree_rss_mb=tree_rss, result=data.get("result", {}), log=str(out.with_suffix(".log")),
     )  # fmt: skip
 
@@ -94,7 +95,8 @@ def run_command(stage: str, command: list[str], env: dict[str, str], work: Path)
     """Any command (e.g. ``dbt --version``) measured the same way; its seconds are its wall time."""
     log = work / "bench" / f"{stage}.log"
     code, wall, max_rss, tree_rss = run_process(command, env, log)
-    return Measured(stage, code == 0, wall if code == 0 else None, wall, max_rss, tree_rss, log=str(log))
+    seconds = wall if code == 0 else None
+    return Measured(stage, code == 0, seconds, None, wall, max_rss, tree_rss, log=str(log))
 
 
 def log_tail(measured: Measured, lines: int = 15) -> str:

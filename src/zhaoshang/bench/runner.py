@@ -3,14 +3,15 @@
 Per case, on a fresh scratch state directory:
 
 1. raw parse: python-calamine over every file and sheet; openpyxl read-only on a sample;
-2. ingestion: ``pipeline.load_submissions`` (``--reps`` times, interleaved with the raw parse,
-   a fresh ledger each time);
-3. on the last ledger: dbt pass 1 (``build_features``), GX (``validate_entries``), dbt pass 2
+2. ingestion: ``pipeline.load_submissions`` on a fresh ledger;
+3. on that ledger: dbt pass 1 (``build_features``), GX (``validate_entries``), dbt pass 2
    (the marts build, then ``dbt docs generate``);
 4. fixed costs: the same three stages on an empty ledger (schema only, same reference data),
-   plus ``dbt --version`` as the bare CLI start-up;
-5. with ``--profile``: the loader under cProfile, and the project's reader alone (in process,
-   and through the sandbox pool) to separate parsing from sandbox IPC and ledger writes.
+   plus ``dbt --version`` as the bare CLI start-up.
+
+Steps 1 (calamine only) to 4 are repeated ``--reps`` times; the report gives medians. With
+``--profile``, once more: the loader under cProfile, and the project's reader alone (in
+process, and through the sandbox pool) to separate parsing from sandbox IPC and ledger writes.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ class _Scratch:
 def _run(stages: dict[str, list[Measured]], name: str, measured: Measured) -> Measured:
     stages.setdefault(name, []).append(measured)
     status = f"{measured.seconds:.2f} s" if measured.ok else "FAILED"
-    print(f"  {name:<28} {status:>10}  (process {measured.process_s:.1f} s, "
+    cpu = f"CPU {measured.cpu_s:.1f} s, " if measured.cpu_s is not None else ""
+    print(f"  {name:<28} {status:>10}  ({cpu}process {measured.process_s:.1f} s, "
           f"peak RSS {measured.max_rss_mb:.0f} MB, tree {measured.tree_rss_mb:.0f} MB)", flush=True)  # fmt: skip
     if not measured.ok:
         print("    log: " + measured.log + "\n    " + log_tail(measured).replace("\n", "\n    "), flush=True)
@@ -121,29 +123,33 @@ def _chain(stages: dict[str, list[Measured]], prefix: str, env: dict[str, str], 
             return
 
 
+def _repetition(stages: dict[str, list[Measured]], raw: Path, scratch: _Scratch) -> None:
+    """Raw parse, ingestion and the dbt/GX chain on it, then the chain on an empty ledger."""
+    work = scratch.new("load")
+    env = _env(raw, work)
+    _run(stages, "raw_calamine", run_stage("raw_calamine", env, work))
+    if _run(stages, "load", run_stage("load", env, work)).ok:
+        _chain(stages, "", env, work)
+    empty = scratch.new("empty")
+    env = _env(raw, empty)
+    if _run(stages, "empty:init", run_stage("init_empty", env, empty)).ok:
+        _chain(stages, "empty:", env, empty)
+    _run(stages, "dbt --version", run_command("dbt_version", [dbt_executable(), "--version"], env, empty))
+
+
 def bench_case(case: Case, reps: int, openpyxl_sample: int, profile: bool, keep: bool,
                regenerate: bool) -> dict:  # fmt: skip
     raw, meta = ensure_inbox(case, regenerate)
     print(f"\n== {case.key}: {meta['files']} files, {meta['rows_read']} rows "
           f"({'cached' if meta['cached'] else 'generated'} inbox {raw})", flush=True)  # fmt: skip
     stages: dict[str, list[Measured]] = {}
+    load_before = os.getloadavg()[0]
     scratch = _Scratch(case.key, keep)
     try:
         work = scratch.new("raw")
-        env = _env(raw, work)
-        _run(stages, "raw_openpyxl", run_stage("raw_openpyxl", env, work, "--sample", str(openpyxl_sample)))
-        loaded = None
+        _run(stages, "raw_openpyxl", run_stage("raw_openpyxl", _env(raw, work), work, "--sample", str(openpyxl_sample)))
         for _rep in range(reps):
-            _run(stages, "raw_calamine", run_stage("raw_calamine", env, work))
-            work = scratch.new("load")
-            loaded = _run(stages, "load", run_stage("load", _env(raw, work), work))
-        if loaded is not None and loaded.ok:
-            _chain(stages, "", _env(raw, work), work)
-        empty = scratch.new("empty")
-        empty_env = _env(raw, empty)
-        if _run(stages, "empty:init", run_stage("init_empty", empty_env, empty)).ok:
-            _chain(stages, "empty:", empty_env, empty)
-        _run(stages, "dbt --version", run_command("dbt_version", [dbt_executable(), "--version"], empty_env, empty))
+            _repetition(stages, raw, scratch)
         if profile:
             work = scratch.new("profile")
             env = _env(raw, work)
@@ -153,7 +159,11 @@ def bench_case(case: Case, reps: int, openpyxl_sample: int, profile: bool, keep:
             _run(stages, "parse_sandboxed", run_stage("parse_sandboxed", env, work))
     finally:
         scratch.close()
-    return {"key": case.key, "inbox": str(raw), "data": meta, "stages": {k: [m.as_dict() for m in v] for k, v in stages.items()}}
+    return {
+        "key": case.key, "inbox": str(raw), "data": meta, "cpus": os.cpu_count(),
+        "loadavg": (load_before, os.getloadavg()[0]),  # other work on the machine skews wall times
+        "stages": {k: [m.as_dict() for m in v] for k, v in stages.items()},
+    }  # fmt: skip
 
 
 def _keep_profile_text(measured: Measured, key: str) -> None:
