@@ -164,12 +164,23 @@ _FOOTER = re.compile(
 _TOTAL = re.compile(r"(?:.{0,6}?)(合计|总计|小计|总合计)(?:\d*|\(.*\))|其中.*")
 _SECTION = re.compile(r"(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)).*")
 _NUMBERED_NOTE = re.compile(r"\d{1,2}[、.]\D.{8,}")
-# Cheap pre-filter on raw text: a row can only be a footer, total, note or section heading if one
-# of its first cells holds one of these characters (the first characters of every label above,
-# and the numerals of section headings); most project rows skip the full checks.
-_MAYBE_SPECIAL = re.compile(
-    r"[填制统经审复单分主联电手负说注备附日合总小其一二三四五六七八九十]|(?:^|\t)\s*\d{1,2}\s*[、.．]"
+# Cheap pre-filter on the raw text of a row's first cells: a footer, total, note or section
+# heading contains one of these words (or starts like a heading); project rows, the vast
+# majority, skip the full checks. Kept in step with _FOOTER and _TOTAL above.
+_SPECIAL_WORDS = (
+    "填表", "填报", "制表", "统计", "经办", "审核", "复核", "负责", "领导", "联系", "电话", "手机",
+    "说明", "注:", "注：", "附注", "日期", "合计", "总计", "小计", "其中",
+)  # fmt: skip
+_SPECIAL_START = re.compile(
+    r"(?:^|\t)\s*(?:[一二三四五六七八九十]+\s*[、.．]|[(（][一二三四五六七八九十]+[)）]|\d{1,2}\s*[、.．])"
 )
+
+
+def _maybe_special(probe: str) -> bool:
+    compact = "".join(probe.split())  # 合　计, 填 表 人
+    return (
+        any(word in compact for word in _SPECIAL_WORDS) or _SPECIAL_START.search(probe) is not None
+    )
 
 
 def classify(
@@ -183,7 +194,7 @@ def classify(
         return RowKind.PROJECT
     head = [c for c in row[:4] if c.__class__ is str]
     probe = "\t".join(head if first_text in head else [first_text, *head])
-    if not single_wide and not _MAYBE_SPECIAL.search(probe):
+    if not single_wide and not _maybe_special(probe):
         return RowKind.PROJECT
     key = normalize_key(first_text)
     if _FOOTER.match(key):

@@ -177,6 +177,7 @@ WAN_CNY = UNIT_WORDS["万元"]
 _UNIT_SUFFIX = re.compile("(" + "|".join(sorted(UNIT_WORDS, key=len, reverse=True)) + ")$")
 
 
+@lru_cache(maxsize=1024)  # header and 单位 words repeat in every file
 def parse_unit(text: str) -> AmountUnit | None:
     """A unit label such as 万元 / 元 / 万美元 (from a header bracket or 单位：…), else None."""
     key = normalize_key(text).removeprefix("单位:").removeprefix("单位")
