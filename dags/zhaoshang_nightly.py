@@ -26,11 +26,12 @@ def _settings():
     loaded = settings.load()
     if loaded.smtp_url:
         return loaded
-    try:
-        from airflow.sdk import Connection
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
+    try:
         conn = Connection.get("smtp_default")
-    except Exception:  # no such connection: alerts go to the output dir
+    except AirflowNotFoundException:  # no such connection: alerts go to the output dir
         return loaded
     return dataclasses.replace(loaded, smtp_url=settings.smtp_url_from_parts(
         conn.host, conn.port, conn.login, conn.password, ssl=(conn.extra_dejson or {}).get("ssl")

@@ -131,29 +131,29 @@ class _Records:
 
 
 def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
-    base = dict(
-        submission_id=f.sha256,
-        source_file=f.source_file,
-        file_name=Path(f.source_file).name,
-        size_bytes=f.size_bytes,
-        file_mtime=f.mtime,
-        received_at=now,
-        status="loaded",
-        unit_name=None,
-        unit_written=None,
-        year=None,
-        month=None,
-        report_date=None,
-        sheet=None,
-        reject_code=None,
-        reason_zh=None,
-        reason_en=None,
-        rows_read=0,
-        rows_loaded=0,
-        rows_quarantined=0,
-        rows_ignored_blank=0,
-        load_run_id=run_id,
-    )
+    base = {
+        "submission_id": f.sha256,
+        "source_file": f.source_file,
+        "file_name": Path(f.source_file).name,
+        "size_bytes": f.size_bytes,
+        "file_mtime": f.mtime,
+        "received_at": now,
+        "status": "loaded",
+        "unit_name": None,
+        "unit_written": None,
+        "year": None,
+        "month": None,
+        "report_date": None,
+        "sheet": None,
+        "reject_code": None,
+        "reason_zh": None,
+        "reason_en": None,
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+        "rows_ignored_blank": 0,
+        "load_run_id": run_id,
+    }
     if isinstance(result, SubmissionRejected):
         return _rejected(base, result.problem, f.source_file)
     parsed: ParsedSubmission = result
@@ -182,14 +182,14 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
             | {c: parsed.total_row.values.get(c) for c in TOTAL_COLUMNS}
         )
     warnings = [
-        dict(
-            submission_id=f.sha256,
-            sheet=w.sheet or parsed.sheet,
-            row_number=w.row_number,
-            code=w.code,
-            message_zh=w.message_zh,
-            message_en=w.message_en,
-        )
+        {
+            "submission_id": f.sha256,
+            "sheet": w.sheet or parsed.sheet,
+            "row_number": w.row_number,
+            "code": w.code,
+            "message_zh": w.message_zh,
+            "message_en": w.message_en,
+        }
         for w in parsed.warnings
     ]
     base.update(
@@ -202,7 +202,7 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
 
 
 def _check_identity(parsed, resolver, source_file, logical_date) -> Problem | None:
-    where = dict(source_file=source_file, sheet=parsed.sheet)
+    where = {"source_file": source_file, "sheet": parsed.sheet}
     if not parsed.unit_written:
         return Problem("E_NO_UNIT", **where)
     if resolver is None or resolver.resolve(parsed.unit_written) is None:
@@ -227,20 +227,20 @@ def _rejected(base: dict, problem: Problem, source_file: str) -> _Records:
         sheet=problem.sheet or base["sheet"],
     )
     quarantine = [
-        dict(
-            submission_id=base["submission_id"],
-            source_file=source_file,
-            sheet=problem.sheet,
-            row_number=problem.row_number,
-            column_name=problem.column_name,
-            column_letter=problem.column_letter,
-            header=problem.header,
-            raw_value=problem.raw_value,
-            reason_code=problem.code,
-            reason_zh=base["reason_zh"],
-            reason_en=base["reason_en"],
-            decision="REJECT-FILE",
-        )
+        {
+            "submission_id": base["submission_id"],
+            "source_file": source_file,
+            "sheet": problem.sheet,
+            "row_number": problem.row_number,
+            "column_name": problem.column_name,
+            "column_letter": problem.column_letter,
+            "header": problem.header,
+            "raw_value": problem.raw_value,
+            "reason_code": problem.code,
+            "reason_zh": base["reason_zh"],
+            "reason_en": base["reason_en"],
+            "decision": "REJECT-FILE",
+        }
     ]
     log.warning("rejected: %s", problem.full_message())
     return _Records(base, [], [], quarantine, [])
@@ -255,20 +255,20 @@ def _quarantine_record(f, sheet: str, row: ParsedRow) -> dict:
     problems = row.problems
     for p in problems:
         p.source_file = p.source_file or f.source_file
-    return dict(
-        submission_id=f.sha256,
-        source_file=f.source_file,
-        sheet=sheet,
-        row_number=row.row_number,
-        column_name=_joined(p.column_name for p in problems),
-        column_letter=_joined(p.column_letter for p in problems),
-        header=_joined(p.header for p in problems),
-        raw_value=_joined(p.raw_value for p in problems),
-        reason_code=_joined(p.code for p in problems),
-        reason_zh=_joined(f"{p.where_zh()}：{p.message_zh}" for p in problems),
-        reason_en=_joined(f"{p.where_en()}: {p.message_en}" for p in problems),
-        decision="QUARANTINE-ROW",
-    )
+    return {
+        "submission_id": f.sha256,
+        "source_file": f.source_file,
+        "sheet": sheet,
+        "row_number": row.row_number,
+        "column_name": _joined(p.column_name for p in problems),
+        "column_letter": _joined(p.column_letter for p in problems),
+        "header": _joined(p.header for p in problems),
+        "raw_value": _joined(p.raw_value for p in problems),
+        "reason_code": _joined(p.code for p in problems),
+        "reason_zh": _joined(f"{p.where_zh()}：{p.message_zh}" for p in problems),
+        "reason_en": _joined(f"{p.where_en()}: {p.message_en}" for p in problems),
+        "decision": "QUARANTINE-ROW",
+    }
 
 
 def _row_record(submission_id: str, sheet: str, row: ParsedRow) -> dict:

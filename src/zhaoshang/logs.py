@@ -15,7 +15,7 @@ class PiiMaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record: let logging report it as usual
+        except (TypeError, ValueError):  # a malformed record: let logging report it as usual
             return True
         masked = mask_pii(message)
         if masked != message:

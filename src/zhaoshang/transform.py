@@ -66,7 +66,9 @@ def run_dbt(
         "--log-path", str(log_path),
     ]  # fmt: skip
     log.info("dbt %s", " ".join(args))
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    proc = subprocess.run(
+        command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR, check=False
+    )
     result = _parse_results(target_path / "run_results.json", " ".join(args), proc.returncode)
     if proc.returncode != 0 and not result.failures:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])

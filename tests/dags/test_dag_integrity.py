@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def test_nightly_schedule_and_safety_settings():
         "send_alerts",
     ]
     assert {t.task_id for t in dag.tasks} == set(order)
-    for upstream, downstream in zip(order, order[1:]):
+    for upstream, downstream in itertools.pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids
     assert all(t.retries >= 1 for t in dag.tasks if t.task_id != "send_alerts")
 
@@ -47,9 +48,9 @@ def test_dag_file_does_no_work_at_import():
     import sys
 
     code = (
-        "import sys, runpy, time; t=time.time(); runpy.run_path(%r);"
+        "import sys, runpy, time; t=time.time(); runpy.run_path({!r});"
         "heavy=[m for m in ('pandas','duckdb','great_expectations','dbt','openpyxl') if m in sys.modules];"
-        "print(heavy, round(time.time()-t,2))" % str(DAGS / "zhaoshang_nightly.py")
+        "print(heavy, round(time.time()-t,2))".format(str(DAGS / "zhaoshang_nightly.py"))
     )
     started = time.time()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
