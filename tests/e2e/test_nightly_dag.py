@@ -202,3 +202,27 @@ def _ledger_counts(settings) -> tuple:
             con.execute(f"select count(*) from {t}").fetchone()[0]
             for t in ("submissions", "project_rows", "quarantine", "sheet_totals")
         )
+
+
+def test_no_phone_number_of_the_sheets_reaches_the_warehouse_or_the_outputs(nightly):
+    """Contact phones are in every sheet (联系人及电话 and the 填表人 footer); none may leave the ledger."""
+    phones = {
+        m.group(0)
+        for row in nightly["truth"].rows
+        for m in re.finditer(r"1[3-9]\d{9}", str(row.values.get("contact") or ""))
+    }
+    assert phones, "the generated sheets carry contact phone numbers"
+    settings = nightly["settings"]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        text_columns = con.execute(
+            """select table_schema, table_name, column_name from information_schema.columns
+               where table_schema in ('marts', 'audit') and data_type = 'VARCHAR'"""
+        ).fetchall()
+        for schema, table, column in text_columns:
+            values = con.execute(f'select distinct "{column}" from {schema}.{table}').fetchall()
+            blob = " ".join(str(v[0]) for v in values)
+            assert not any(p in blob for p in phones), (schema, table, column)
+    for path in settings.output_dir.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".json", ".txt", ".eml", ".csv"}:
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            assert not any(p in text for p in phones), path
