@@ -440,7 +440,10 @@ def test_formula_cached_value_is_used(xlsx):
 
 
 def test_remarks_keep_their_punctuation_and_line_breaks(xlsx):
-    rows = [project_row(1, 备注="与供电公司共同引进，本单位计入60%。\n二期另签。\u200b"), project_row(2, 备注=" 无 ")]
+    rows = [
+        project_row(1, 备注="与供电公司共同引进，本单位计入60%。\n二期另签。\u200b"),
+        project_row(2, 备注=" 无 "),
+    ]
     path = xlsx()
     write_form(path, Form(rows=rows, total=None))
     parsed = read(path)

@@ -126,3 +126,16 @@ def test_column_converter_memoises_and_flags():
     out, _, _ = yes_no.convert_all([True, 1.0, "是", "否"])
     assert out[0] is True and out[2] is True and out[3] is False
     assert isinstance(out[1], CellError)  # 1.0 is not 是/否 (and must not hit True's cache slot)
+
+
+def test_column_converter_cache_is_bounded(monkeypatch):
+    from zhaoshang.excel import values
+
+    monkeypatch.setattr(values, "_CACHE_LIMIT", 10)
+    converter = ColumnConverter(ColumnContext(dtype="amount"))
+    first, _, _ = converter.convert_all([float(k) for k in range(8)] + ["约5"])
+    second, has_special, _ = converter.convert_all([1.0, 2.0] + [float(k) for k in range(100, 108)])
+    assert second[:2] == [Decimal(1), Decimal(2)] and second[-1] == Decimal(107)
+    assert not has_special  # the reset dropped 约5's CellError with the rest
+    assert len(converter._cache) <= 11
+    assert isinstance(first[-1], CellError)

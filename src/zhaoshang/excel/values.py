@@ -448,6 +448,9 @@ class ColumnConverter:
         self._typed = None if ctx.dtype == "text" else _typed(ctx)
         self._free_text = ctx.free_text
         # Keys are the raw values, except bools, keyed (bool, value) (see convert_all).
+        self._reset()
+
+    def _reset(self) -> None:
         self._cache: dict[object, object] = {"": None}
         self._special_keys: set[object] = set()
         self._none_keys: set[object] = {""}
@@ -465,17 +468,17 @@ class ColumnConverter:
             for key in dict.fromkeys(keys)
             if key not in cache
         }
-        table = cache
-        if fresh:
-            self._special_keys.update(k for k, v in fresh.items() if v.__class__ in SPECIAL_RESULTS)
-            self._none_keys.update(k for k, v in fresh.items() if v is None)
-            if len(cache) + len(fresh) <= _CACHE_LIMIT:
-                cache.update(fresh)
-            else:
-                table = {**cache, **fresh}
+        if len(cache) + len(fresh) > _CACHE_LIMIT:
+            # Bounded memory in a long-lived worker: start afresh with this column's values only.
+            fresh = {key: cache[key] if key in cache else fresh[key] for key in dict.fromkeys(keys)}
+            self._reset()
+            cache = self._cache
+        cache.update(fresh)
+        self._special_keys.update(k for k, v in fresh.items() if v.__class__ in SPECIAL_RESULTS)
+        self._none_keys.update(k for k, v in fresh.items() if v is None)
         has_special = not self._special_keys.isdisjoint(keys)
         has_none = not self._none_keys.isdisjoint(keys)
-        return list(map(table.__getitem__, keys)), has_special, has_none
+        return list(map(cache.__getitem__, keys)), has_special, has_none
 
     def convert(self, raw: object) -> object:
         key = (raw.__class__, raw) if raw.__class__ is bool else raw
