@@ -22,6 +22,7 @@ import duckdb
 from zhaoshang import inbox
 from zhaoshang.errors import Problem, SubmissionRejected
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
+from zhaoshang.faults import fail_point
 from zhaoshang.ledger_schema import TOTAL_COLUMNS, create_schema, project_row_columns
 from zhaoshang.reference import UnitResolver, load_units
 from zhaoshang.settings import Settings
@@ -99,6 +100,7 @@ def load_new_submissions(
                     chunk[index], result, resolver, run_id, now, logical_date
                 )
             _write(con, records)
+            fail_point("load:after_commit")
             for rec in records:
                 _count(summary, rec)
     log.info(
@@ -332,6 +334,7 @@ def _write(con, records: list[_Records]) -> None:
                 value = getattr(r, attr)
                 batch.extend([value] if isinstance(value, dict) else value)
             _insert(con, table, _table_columns(con, table), batch)
+        fail_point("load:before_commit")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from zhaoshang.faults import fail_point
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,6 @@ class Published:
 def build_path(settings: Settings, run_id: str) -> Path:
     """A fixed name (runs never overlap) so dbt can reuse its last parse; the run id is in the manifest."""
     return settings.build_dir / "warehouse_build.duckdb"
-
-
-def _fail_point(step: str) -> None:
-    """Fault injection for crash tests: ZHAOSHANG_FAIL_AT=publish:<step>."""
-    if os.environ.get("ZHAOSHANG_FAIL_AT") == f"publish:{step}":
-        raise RuntimeError(f"injected failure at publish:{step}")
 
 
 def _fsync(path: Path) -> None:
@@ -102,7 +97,7 @@ def finalize_build(build_db: Path, run_id: str, logical_date: str | None) -> dic
 def publish(settings: Settings, run_id: str, logical_date: str | None = None) -> Published:
     build_db = build_path(settings, run_id)
     counts = finalize_build(build_db, run_id, logical_date)
-    _fail_point("after_checkpoint")
+    fail_point("publish:after_checkpoint")
     target = settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.{run_id}.tmp")
@@ -114,14 +109,14 @@ def publish(settings: Settings, run_id: str, logical_date: str | None = None) ->
         build_db.unlink()
     os.chmod(staged, 0o444)  # analysts read; only the next publish replaces it
     _fsync(staged)
-    _fail_point("before_rename")
+    fail_point("publish:before_rename")
     _keep_history(settings, target)
     stale_wal = target.with_name(target.name + ".wal")
     if stale_wal.exists():  # a WAL beside the published file would be replayed against the new one
         stale_wal.rename(stale_wal.with_name(f"{stale_wal.name}.stale-{run_id}"))
     os.replace(staged, target)
     _fsync(target.parent)
-    _fail_point("after_rename")
+    fail_point("publish:after_rename")
     _clean_leftovers(settings, target)
     log.info("published %s (run %s): %s", target, run_id, counts)
     return Published(path=target, run_id=run_id, tables=counts)
