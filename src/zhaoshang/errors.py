@@ -64,7 +64,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "W_SUBTOTAL_ROW": ("第{detail}行为小计/合计行，未作为项目读取", "row {detail} is a subtotal/total row; not read as a project"),
 }
 
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{3,4})(\d{4})(?!\d)")
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
 
