@@ -22,3 +22,14 @@ def test_separate_contact_name_and_phone_columns(tmp_path):
     assert parsed.rows[0].values["contact"] == "王五"
     assert parsed.rows[0].values["contact_phone"] == "13900001111"
     assert parsed.columns["contact_phone"] == "联系电话"
+
+
+def test_share_percentages_as_typed_as_text_and_as_percent_formatted_cells():
+    from decimal import Decimal
+
+    from zhaoshang.excel.values import parse_percent
+
+    assert parse_percent(60) == Decimal(60)
+    assert parse_percent("40%") == Decimal(40)
+    assert parse_percent(0.6) == Decimal(60)  # a cell formatted as 60% stores 0.6
+    assert parse_percent(100) == Decimal(100)

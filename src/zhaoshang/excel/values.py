@@ -264,11 +264,17 @@ def _checked_amount(value: Decimal, raw: object) -> Decimal:
 
 
 def parse_percent(raw: object) -> Decimal:
-    """credit_share_pct: percentage points (50 or '50%' -> 50)."""
+    """credit_share_pct: percentage points (50, '50%' or a %-formatted cell holding 0.5 -> 50).
+
+    A number strictly between 0 and 1 can only be a %-formatted cell (calamine gives the stored
+    fraction, not the display): no unit declares a share below one percent of a project.
+    """
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise CellError("E_NUMBER", raw_text(raw))
     if isinstance(raw, (int, float)):
         value = _decimal_from_float(float(raw))
+        if 0 < value < 1:
+            value = value * 100
     else:
         text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", raw)).lstrip("'").removesuffix("%")
         if not _DECIMAL.fullmatch(text.upper()):
