@@ -166,6 +166,9 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
         report_date=parsed.report_date,
         sheet=parsed.sheet,
     )
+    if not parsed.unit_written and resolver is not None:
+        parsed.unit_written = resolver.find_in(parsed.heading_text)
+        base["unit_written"] = parsed.unit_written
     problem = _check_identity(parsed, resolver, f.source_file, logical_date)
     if problem is not None:
         return _rejected(base, problem, f.source_file)

@@ -139,6 +139,21 @@ class UnitResolver:
             for name in (u.unit_name, *u.aliases):
                 self._by_key.setdefault(normalize_key(name), u.unit_name)
 
+    def find_in(self, text: str | None) -> str | None:
+        """The unit named inside a title (济阳镇招商引资项目进展情况表), longest name first.
+
+        Only used when a sheet has no 填报单位; two different units named means none is chosen.
+        """
+        if not text:
+            return None
+        key = normalize_key(text)
+        found = set()
+        for name in sorted(self._by_key, key=len, reverse=True):
+            if len(name) >= 2 and name in key:
+                found.add(self._by_key[name])
+                key = key.replace(name, "")
+        return found.pop() if len(found) == 1 else None
+
     def resolve(self, written: str | None) -> str | None:
         if not written:
             return None

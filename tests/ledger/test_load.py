@@ -131,3 +131,30 @@ def test_a_killed_load_leaves_no_partial_submission_and_the_rerun_equals_a_clean
     clean_settings = settings_module.load()
     ledger.load_new_submissions(clean_settings, "clean")
     assert healed == _content(clean_settings)
+
+
+def _minimal_form(path, title: str, meta: str) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([title])
+    ws.append([meta])
+    ws.append(["序号", "项目名称", "投资方", "产业类别", "项目性质", "本期到位资金（万元）"])
+    ws.append([1, "面粉加工项目", "商丘某食品有限公司", "二产", "新引进", 120])
+    wb.save(path)
+
+
+def test_a_sheet_without_a_unit_line_takes_the_unit_named_in_its_title(workspace):
+    workspace.units_csv.write_text(
+        "unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n"
+        "济阳镇,乡镇,济阳,2021,1000,10\n会亭镇,乡镇,会亭,2021,1000,10\n",
+        encoding="utf-8",
+    )
+    _minimal_form(workspace.submissions_dir / "a.xlsx", "济阳镇招商引资项目进展情况表", "报告期：2021年3月")
+    _minimal_form(workspace.submissions_dir / "b.xlsx", "招商引资项目进展情况表", "报告期：2021年3月")
+    summary = ledger.load_new_submissions(workspace, "run1")
+    with ledger.connect(workspace) as con:
+        got = dict(con.execute("select file_name, coalesce(unit_name, reject_code) from submissions").fetchall())
+    assert got == {"a.xlsx": "济阳镇", "b.xlsx": "E_NO_UNIT"}
+    assert summary.rows_loaded == 1

@@ -40,6 +40,9 @@ class ParsedSubmission:
     total_row: ParsedRow | None  # the sheet's own 合计 row (checked later, never loaded)
     rows_ignored_blank: int  # blank rows between the header and the last data row
     warnings: list[Problem] = field(default_factory=list)  # W_* codes: loaded, but reported
+    # Title and meta lines above the header (at most 500 chars): where the ledger looks for the
+    # unit when no 填报单位 is written (e.g. a title 济阳镇招商引资项目进展情况表).
+    heading_text: str | None = None
 
     @property
     def rows_read(self) -> int:

@@ -267,6 +267,7 @@ def _read_sheet(
         total_row=rows_out.total_row,
         rows_ignored_blank=rows_out.blank,
         warnings=warnings,
+        heading_text=above_header[:500] or None,
     )
 
 
