@@ -2,8 +2,10 @@
 
 Peak memory is taken two ways, both for the stage's process tree only:
 
-* ``max_rss_mb``: ``ru_maxrss`` from ``os.wait4`` on the stage's process — the largest single
-  process among it and the children it waited for (sandbox workers, the dbt CLI);
+* ``max_rss_mb``: ``ru_maxrss`` of the stage's process — the largest single process among it
+  and the children it waited for (sandbox workers, the dbt CLI). A child's ``ru_maxrss`` starts
+  at the RSS of the process it was forked from, and this parent may be large (it generated the
+  inbox), so the stage is forked from a tiny launcher (``python -S``, ~10 MB) instead;
 * ``tree_rss_mb``: the peak of the *sum* of RSS over the process and all its descendants,
   sampled every 0.1 s with psutil (what the machine must hold at once; a short spike between
   samples can be missed).
@@ -12,7 +14,6 @@ Peak memory is taken two ways, both for the stage's process tree only:
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -23,6 +24,23 @@ from pathlib import Path
 import psutil
 
 SAMPLE_INTERVAL_S = 0.1
+
+# argv: RSS_FILE COMMAND...; writes the command's ru_maxrss (KiB) to RSS_FILE, exits with its code.
+_LAUNCHER = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except OSError as error:
+        sys.stderr.write(f"cannot run {sys.argv[2]}: {error}\n")
+    os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
 
 
 @dataclass
@@ -63,18 +81,21 @@ def _sample_tree_rss(pid: int, done: threading.Event, peak: list[int]) -> None:
 def run_process(command: list[str], env: dict[str, str], log_path: Path) -> tuple[int, float, float, float]:
     """Run ``command`` with stdout+stderr to ``log_path``: (exit code, wall s, max RSS MB, tree RSS MB)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    rss_path = log_path.with_suffix(".maxrss")
+    rss_path.unlink(missing_ok=True)
+    launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(rss_path), *command]
     with log_path.open("wb") as log:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(launcher, env=env, stdout=log, stderr=subprocess.STDOUT)
         done, peak = threading.Event(), [0]
         sampler = threading.Thread(target=_sample_tree_rss, args=(proc.pid, done, peak), daemon=True)
         sampler.start()
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        code = proc.wait()
         wall = time.perf_counter() - started
         done.set()
         sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return proc.returncode, wall, usage.ru_maxrss / 1024, peak[0] / 2**20  # ru_maxrss is KiB on Linux
+    max_rss_kib = int(rss_path.read_text()) if rss_path.exists() else 0  # KiB on Linux
+    return code, wall, max_rss_kib / 1024, peak[0] / 2**20
 
 
 def run_stage(stage: str, env: dict[str, str], work: Path, *extra: str) -> Measured:

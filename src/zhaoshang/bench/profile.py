@@ -1,7 +1,8 @@
 """Where the loader's time goes: cProfile around ``load_submissions``, summed by component.
 
-Only the loader's own process is profiled; the sandbox workers parse in other processes, so
-their work shows up here as the time the loader waits for replies ("sandboxed parse (wait)").
+Only the loader's main thread is profiled. The sandbox workers parse in other processes, and
+the pool's threads unpickle and decode their replies, so all of that shows up here as the time
+the main thread waits for results ("sandboxed parse").
 cProfile slows Python-heavy code, so compare the shares, not the absolute seconds.
 """
 
@@ -19,7 +20,7 @@ COMPONENTS = (
     ("sha256 of every inbox file (inbox.scan)", "zhaoshang/inbox.py", "scan"),
     ("inbox_files upsert (executemany)", "zhaoshang/ledger.py", "_record_inbox_presence"),
     ("landing copy + re-hash (inbox.land)", "zhaoshang/inbox.py", "land"),
-    ("sandboxed parse (wait for workers)", "zhaoshang/ledger.py", "default_reader"),
+    ("sandboxed parse (workers + reply decode)", "zhaoshang/ledger.py", "default_reader"),
     ("records from parsed rows (_to_records)", "zhaoshang/ledger.py", "_to_records"),
     ("DuckDB delete+insert (_write)", "zhaoshang/ledger.py", "_write"),
     ("conservation check", "zhaoshang/ledger.py", "conservation_gaps"),
