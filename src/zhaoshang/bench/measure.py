@@ -33,7 +33,7 @@ if pid == 0:
     try:
         os.execvp(sys.argv[2], sys.argv[2:])
     except OSError as error:
-        sys.stderr.write(f"cannot run {sys.argv[2]}: {error}\n")
+        sys.stderr.write(f"cannot run {sys.argv[2]}: {error}\\n")
     os._exit(127)
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as f:
