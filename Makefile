@@ -45,7 +45,7 @@ docs: $(STAMP)  ## dbt docs + GX Data Docs into the output dir (also done by eac
 	$(PY) -m zhaoshang docs
 
 airflow-standalone: $(STAMP)  ## Airflow UI + scheduler locally with the DAGs loaded (http://localhost:8080)
-	$(VENV)/bin/airflow standalone
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/airflow standalone
 
 sample: $(STAMP)  ## regenerate the bundled sample inbox in raw/
 	$(PY) -m zhaoshang generate --out raw --months 1-6 --year 2021 --seed 7
