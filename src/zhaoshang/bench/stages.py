@@ -143,8 +143,10 @@ def parse_sandboxed(settings: Settings, opts: argparse.Namespace) -> Callable[[]
     files = inbox_files(settings)
 
     def run() -> dict:
-        results = [r for _p, r in read_submissions((p, None) for p in files)]
-        return {"files": len(files), "rows": sum(len(getattr(r, "rows", ())) for r in results)}
+        rows = 0
+        for _path, result in read_submissions((p, None) for p in files):
+            rows += len(getattr(result, "rows", ()))  # a rejection has no rows; nothing is kept
+        return {"files": len(files), "rows": rows}
 
     return stopping_workers(run)
 
