@@ -158,6 +158,7 @@ def bench_case(case: Case, reps: int, openpyxl_sample: int, profile: bool, keep:
             _run(stages, "parse_inprocess", run_stage("parse_inprocess", env, work))
             _run(stages, "parse_sandboxed", run_stage("parse_sandboxed", env, work))
     finally:
+        scratch.keep = scratch.keep or any(not m.ok for runs in stages.values() for m in runs)  # logs
         scratch.close()
     return {
         "key": case.key, "inbox": str(raw), "data": meta, "cpus": os.cpu_count(),
