@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +30,9 @@ from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[list[tuple[Path, str]]], Iterator[tuple[int, ParsedSubmission | SubmissionRejected]]]
+Reader = Callable[
+    [list[tuple[Path, str]]], Iterator[tuple[int, ParsedSubmission | SubmissionRejected]]
+]
 
 EARLIEST_YEAR = 2000
 
@@ -91,18 +94,23 @@ def load_new_submissions(
                 known.add(f.sha256)  # a second copy in this run is a duplicate, not new
                 new_files.append(f)
         summary.files_new = len(new_files)
-        for start in range(0, len(new_files), batch_size):
-            chunk = new_files[start : start + batch_size]
-            landed = [(inbox.land(f, settings.landing_dir), f.source_file) for f in chunk]
-            records = [None] * len(chunk)
-            for index, result in reader(landed):
-                records[index] = _to_records(
-                    chunk[index], result, resolver, run_id, now, logical_date
-                )
-            _write(con, records)
-            fail_point("load:after_commit")
-            for rec in records:
-                _count(summary, rec)
+        columns = {table: _table_columns(con, table) for table in _TABLES}
+        # The writer thread commits chunk k while the sandbox workers parse chunk k+1.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer:
+            pending = None
+            for start in range(0, len(new_files), batch_size):
+                chunk = new_files[start : start + batch_size]
+                landed = [(inbox.land(f, settings.landing_dir), f.source_file) for f in chunk]
+                records: list = [None] * len(chunk)
+                for index, result in reader(landed):
+                    records[index] = _to_records(
+                        chunk[index], result, resolver, run_id, now, logical_date
+                    )
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_write_and_count, con, columns, records, summary)
+            if pending is not None:
+                pending.result()
     log.info(
         "load: %d files seen, %d new, %d loaded, %d rejected; rows read %d = loaded %d + quarantined %d + blank %d",
         summary.files_seen, summary.files_new, summary.files_loaded, summary.files_rejected,
@@ -112,15 +120,33 @@ def load_new_submissions(
 
 
 def _record_inbox_presence(con, files: list[inbox.InboxFile], run_id: str) -> None:
-    con.execute("begin")
-    con.execute("update inbox_files set in_inbox = false")
-    con.executemany(
-        """insert into inbox_files values (?, ?, ?, ?, ?, true)
-           on conflict (source_file, sha256) do update
-           set in_inbox = true, last_seen_run = excluded.last_seen_run""",
-        [(f.source_file, f.sha256, f.mtime, run_id, run_id) for f in files],
+    """Mark which (path, content) pairs are in the inbox now; set-based (one statement)."""
+    import pandas as pd
+
+    seen = pd.DataFrame(
+        {
+            "source_file": pd.Series([f.source_file for f in files], dtype="str"),
+            "sha256": pd.Series([f.sha256 for f in files], dtype="str"),
+            "file_mtime": pd.Series([f.mtime for f in files], dtype="datetime64[us]"),
+        }
     )
-    con.execute("commit")
+    con.execute("begin")
+    try:
+        con.execute("update inbox_files set in_inbox = false where in_inbox")
+        con.register("seen_files", seen)
+        con.execute(
+            """insert into inbox_files
+               select source_file, sha256, file_mtime, ?, ?, true from seen_files
+               on conflict (source_file, sha256) do update
+               set in_inbox = true, last_seen_run = excluded.last_seen_run""",
+            [run_id, run_id],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("seen_files")
 
 
 @dataclass
@@ -183,7 +209,11 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
     totals = []
     if parsed.total_row is not None:
         totals.append(
-            {"submission_id": f.sha256, "sheet": parsed.sheet, "row_number": parsed.total_row.row_number}
+            {
+                "submission_id": f.sha256,
+                "sheet": parsed.sheet,
+                "row_number": parsed.total_row.row_number,
+            }
             | {c: parsed.total_row.values.get(c) for c in TOTAL_COLUMNS}
         )
     warnings = [
@@ -302,41 +332,46 @@ def _insert(con, table: str, columns: list[tuple[str, str]], records: list[dict]
         return
     import pandas as pd
 
-    names = [name for name, _sql in columns]
     frame = pd.DataFrame(
-        [[_as_text(r.get(name)) for name in names] for r in records], columns=names, dtype="str"
+        {name: [_as_text(r.get(name)) for r in records] for name, _sql in columns}, dtype="str"
     )
     casts = ", ".join(f"cast({name} as {sql})" for name, sql in columns)
-    con.register("incoming_records", frame)
+    view = f"incoming_{table}"
+    con.register(view, frame)
     try:
-        con.execute(f"insert into {table} select {casts} from incoming_records")
+        con.execute(f"insert into {table} select {casts} from {view}")
     finally:
-        con.unregister("incoming_records")
+        con.unregister(view)
 
 
 def _table_columns(con, table: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in con.execute(f"describe {table}").fetchall()]
 
 
-def _write(con, records: list[_Records]) -> None:
-    """One transaction for a chunk of whole submissions: all of each, or none."""
-    ids = [r.submission.get("submission_id") for r in records]
+_TABLES = ("submissions", "project_rows", "sheet_totals", "quarantine", "file_warnings")
+
+
+def _write_and_count(con, columns, records: list[_Records], summary: LoadSummary) -> None:
+    _write(con, columns, records)
+    fail_point("load:after_commit")
+    for rec in records:
+        _count(summary, rec)
+
+
+def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Records]) -> None:
+    """One transaction for a chunk of whole submissions: all of each, or none.
+
+    Only submissions whose sha256 is not in the ledger reach here, and a submission is only
+    ever committed whole, so there is nothing of theirs to delete first.
+    """
     con.execute("begin")
     try:
-        for table in ("project_rows", "sheet_totals", "quarantine", "file_warnings", "submissions"):
-            con.execute(f"delete from {table} where submission_id in (select unnest(?))", [ids])
-        for table, attr in (
-            ("submissions", "submission"),
-            ("project_rows", "rows"),
-            ("sheet_totals", "totals"),
-            ("quarantine", "quarantine"),
-            ("file_warnings", "warnings"),
-        ):
+        for table, attr in zip(_TABLES, ("submission", "rows", "totals", "quarantine", "warnings")):
             batch = []
             for r in records:
                 value = getattr(r, attr)
                 batch.extend([value] if isinstance(value, dict) else value)
-            _insert(con, table, _table_columns(con, table), batch)
+            _insert(con, table, columns[table], batch)
         fail_point("load:before_commit")
         con.execute("commit")
     except BaseException:
