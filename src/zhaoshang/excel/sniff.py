@@ -198,16 +198,15 @@ class _Parts:
         return data
 
     def _inflate(self, info: zipfile.ZipInfo) -> bytes:
-        corrupt = reject("E_ZIP_CORRUPT", self.source_file)
         offset = info.header_offset
         header = self.data[offset : offset + _LOCAL_HEADER.size]
         if len(header) < _LOCAL_HEADER.size or header[:4] != ZIP_MAGIC:
-            raise corrupt
+            raise self._corrupt()
         name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
         start = offset + _LOCAL_HEADER.size + name_length + extra_length
         compressed = self.data[start : start + info.compress_size]
         if len(compressed) != info.compress_size:
-            raise corrupt
+            raise self._corrupt()
         if info.compress_type == zipfile.ZIP_STORED:
             out = compressed
         else:
@@ -215,10 +214,14 @@ class _Parts:
                 # max_length: a lying header cannot make this produce more than declared (+1 to see it).
                 out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(compressed, info.file_size + 1)
             except zlib.error:
-                raise corrupt from None
+                raise self._corrupt() from None
         if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
-            raise corrupt
+            raise self._corrupt()
         return out
+
+    def _corrupt(self) -> Exception:
+        """Built only when raised: a Problem costs more than inflating a small part."""
+        return reject("E_ZIP_CORRUPT", self.source_file)
 
     def member(self, wanted: str) -> str | None:
         return self.by_lower.get(wanted.lower())
