@@ -80,7 +80,7 @@ def load_new_submissions(
 ) -> LoadSummary:
     """Take in every new or changed file under ``settings.submissions_dir``."""
     files = inbox.scan(settings.raw_dir)
-    resolver = UnitResolver(load_units(settings.units_csv)) if settings.units_csv.exists() else None
+    resolver = UnitResolver(load_units(settings.units_csv))  # fails clearly before any write
     summary = LoadSummary(run_id=run_id, files_seen=len(files))
     now = datetime.now()
     with connect(settings) as con:

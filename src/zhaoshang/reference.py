@@ -113,20 +113,52 @@ class Unit:
     target_projects: int
 
 
+UNITS_COLUMNS = ("unit_name", "unit_type", "aliases", "year", "target_funds_wan", "target_projects")
+
+
+class ReferenceDataError(ValueError):
+    """The office's reference file cannot be used; the message names the file, row and column."""
+
+
 def load_units(units_csv: Path) -> list[Unit]:
     """The office's roster (raw/reference/units.csv), one row per unit and year."""
-    units = []
-    for r in _read_csv(units_csv):
-        units.append(
-            Unit(
-                unit_name=normalize_text(r["unit_name"]),
-                unit_type=normalize_text(r.get("unit_type") or ""),
-                aliases=tuple(a for a in (r.get("aliases") or "").split(";") if a.strip()),
-                year=int(r["year"]),
-                target_funds_wan=float(r.get("target_funds_wan") or 0),
-                target_projects=int(float(r.get("target_projects") or 0)),
-            )
+    if not units_csv.is_file():
+        raise ReferenceDataError(
+            f"找不到单位名册 {units_csv} / the unit roster {units_csv} is missing"
         )
+    try:
+        rows = _read_csv(units_csv)
+    except UnicodeDecodeError:
+        raise ReferenceDataError(
+            f"{units_csv.name} 不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8” / "
+            f"{units_csv.name} is not UTF-8; save it from Excel as 'CSV UTF-8'"
+        ) from None
+    missing = [c for c in UNITS_COLUMNS if rows and c not in rows[0]] or (
+        [] if rows else list(UNITS_COLUMNS)
+    )
+    if missing:
+        raise ReferenceDataError(
+            f"{units_csv.name} 缺少列：{', '.join(missing)} / {units_csv.name} lacks columns: "
+            f"{', '.join(missing)}"
+        )
+    units = []
+    for line, r in enumerate(rows, start=2):
+        try:
+            units.append(
+                Unit(
+                    unit_name=normalize_text(r["unit_name"]),
+                    unit_type=normalize_text(r.get("unit_type") or ""),
+                    aliases=tuple(a for a in (r.get("aliases") or "").split(";") if a.strip()),
+                    year=int(r["year"]),
+                    target_funds_wan=float(r.get("target_funds_wan") or 0),
+                    target_projects=int(float(r.get("target_projects") or 0)),
+                )
+            )
+        except ValueError:
+            raise ReferenceDataError(
+                f"{units_csv.name} 第{line}行的年份或目标不是数字 / {units_csv.name} row {line}: "
+                "year or target is not a number"
+            ) from None
     return units
 
 

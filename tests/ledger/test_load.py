@@ -158,3 +158,20 @@ def test_a_sheet_without_a_unit_line_takes_the_unit_named_in_its_title(workspace
         got = dict(con.execute("select file_name, coalesce(unit_name, reject_code) from submissions").fetchall())
     assert got == {"a.xlsx": "济阳镇", "b.xlsx": "E_NO_UNIT"}
     assert summary.rows_loaded == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "message"),
+    [
+        ("unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n济阳镇,乡镇,,2021,1,1\n", "gbk", "UTF-8"),
+        ("unit_name,year\n济阳镇,2021\n", "utf-8", "target_funds_wan"),
+        ("unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n济阳镇,乡镇,,二〇二一,1,1\n", "utf-8", "第2行"),
+    ],
+)
+def test_an_unusable_roster_stops_the_load_with_a_clear_message(workspace, content, encoding, message):
+    from zhaoshang.reference import ReferenceDataError
+
+    workspace.units_csv.write_bytes(content.encode(encoding))
+    with pytest.raises(ReferenceDataError, match=message):
+        ledger.load_new_submissions(workspace, "run1")
+    assert not workspace.ledger_path.exists()
