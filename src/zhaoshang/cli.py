@@ -78,11 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     af = sub.add_parser("airflow-run", help="run the nightly DAG through Airflow and print a summary")
     af.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
     sub.add_parser("summary", help="summary of the published warehouse")
+    sub.add_parser("docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse")
     sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
     args = parser.parse_args(argv)
     _configure_logging()
     if args.command == "airflow-run":
         return airflow_run(args.date)
+    if args.command == "docs":
+        from zhaoshang.pipeline import dump, regenerate_docs
+
+        print(dump(regenerate_docs(settings_module.load())))
+        return 0
     if args.command == "summary":
         print(_summary())
         return 0

@@ -104,6 +104,29 @@ def run_nightly(settings: Settings, logical_date: date | None = None, run_id: st
     return report
 
 
+def regenerate_docs(settings: Settings) -> dict:
+    """dbt docs for the published warehouse, without a nightly run (``make docs``).
+
+    dbt's catalog is read from a private copy, so the published file is never opened for
+    writing; GX Data Docs are rebuilt by every night's checkpoint into the same output dir.
+    """
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(f"尚未发布数据仓库 / no published warehouse at {settings.warehouse}")
+    wd = work_dir(settings, "docs")
+    copy = wd / "published_copy.duckdb"
+    shutil.copyfile(settings.warehouse, copy)
+    copy.chmod(0o644)
+    try:
+        dbt_docs = transform.generate_docs(settings, copy, wd)
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    data_docs = settings.output_dir / "data_docs" / "index.html"
+    return {
+        "dbt_docs": str(dbt_docs) if dbt_docs else None,
+        "data_docs": str(data_docs) if data_docs.exists() else None,
+    }
+
+
 def run_summary(settings: Settings) -> str:
     """The short summary `make run` prints, read from the published warehouse."""
     lines = []

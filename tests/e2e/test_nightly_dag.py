@@ -226,3 +226,14 @@ def test_no_phone_number_of_the_sheets_reaches_the_warehouse_or_the_outputs(nigh
         if path.is_file() and path.suffix in {".html", ".json", ".txt", ".eml", ".csv"}:
             text = path.read_text(encoding="utf-8", errors="ignore")
             assert not any(p in text for p in phones), path
+
+
+def test_docs_for_analysts_and_inspectors_are_in_the_output_dir(nightly):
+    from zhaoshang.pipeline import regenerate_docs
+
+    settings = nightly["settings"]
+    assert (settings.output_dir / "dbt_docs" / "index.html").exists()  # written by the night
+    assert (settings.output_dir / "data_docs" / "index.html").exists()
+    (settings.output_dir / "dbt_docs" / "index.html").unlink()
+    docs = regenerate_docs(settings)  # make docs, between nights
+    assert docs["dbt_docs"] and (settings.output_dir / "dbt_docs" / "catalog.json").exists()
