@@ -8,7 +8,7 @@
 Every night at 02:00 Asia/Shanghai: load new or changed unit reports from the inbox into the
 ledger (bad rows quarantined, bad files rejected), build the dbt marts, flag suspicious entries
 with Great Expectations, publish the warehouse by atomic rename only when all of that succeeded,
-then e-mail new flags to the inspection team. Each task is one call into the `zhaoshang` package.
+write the analysts' Excel workbook and e-mail new flags to the inspection team. Each task is one call into the `zhaoshang` package.
 """
 
 from __future__ import annotations
@@ -105,13 +105,21 @@ def zhaoshang_nightly():
 
         return pipeline.publish_warehouse(_settings(), _run_id(), _logical_date())
 
+    @task
+    def export_for_analysts(_published: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.export_for_analysts(_settings())
+
     @task(retries=0)
     def send_alerts(_published: dict) -> dict:
         from zhaoshang import pipeline
 
         return pipeline.send_alerts(_settings(), _run_id())
 
-    send_alerts(publish_warehouse(build_marts(validate_entries(build_features(load_submissions())))))
+    published = publish_warehouse(build_marts(validate_entries(build_features(load_submissions()))))
+    export_for_analysts(published)
+    send_alerts(published)
 
 
 zhaoshang_nightly()

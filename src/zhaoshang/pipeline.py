@@ -84,6 +84,13 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
     return {"path": str(published.path), "tables": published.tables}
 
 
+def export_for_analysts(settings: Settings) -> dict:
+    """Stage 6a: the month's Excel workbook for analysts, from the published warehouse."""
+    from zhaoshang import exports
+
+    return exports.write_monthly_workbook(settings)
+
+
 def send_alerts(settings: Settings, run_id: str) -> dict:
     """Stage 6: new flags -> outbox -> e-mail (or a file in the output dir). Never fails the run."""
     from zhaoshang import alerts
@@ -100,6 +107,7 @@ def run_nightly(settings: Settings, logical_date: date | None = None, run_id: st
     report["validate"] = validate_entries(settings, run_id)
     report["marts"] = build_marts(settings, run_id)
     report["publish"] = publish_warehouse(settings, run_id, logical_date)
+    report["export"] = export_for_analysts(settings)
     report["alerts"] = send_alerts(settings, run_id)
     return report
 

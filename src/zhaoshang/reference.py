@@ -99,6 +99,13 @@ def size_band_of(total_investment_wan: float | None, rules_dir: Path = REFERENCE
 
 
 @lru_cache(maxsize=4)
+def export_columns(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str], ...]:
+    """Sheets and Chinese headings of the analysts' Excel export, in sheet and column order."""
+    rows = _read_csv(rules_dir / "export_columns.csv")
+    return tuple(sorted(rows, key=lambda r: int(r["sort_order"])))
+
+
+@lru_cache(maxsize=4)
 def rule_parameters(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, str]:
     return {r["parameter"]: r["value"] for r in _read_csv(rules_dir / "rule_parameters.csv")}
 

@@ -237,3 +237,19 @@ def test_docs_for_analysts_and_inspectors_are_in_the_output_dir(nightly):
     (settings.output_dir / "dbt_docs" / "index.html").unlink()
     docs = regenerate_docs(settings)  # make docs, between nights
     assert docs["dbt_docs"] and (settings.output_dir / "dbt_docs" / "catalog.json").exists()
+
+
+def test_analysts_get_the_latest_month_as_an_excel_workbook(nightly):
+    import openpyxl
+
+    from zhaoshang.exports import export_path
+
+    settings = nightly["settings"]
+    year, month = max((p.year, p.month) for p in nightly["truth"].periods)
+    workbook = openpyxl.load_workbook(export_path(settings, year, month), read_only=True)
+    assert workbook.sheetnames == ["按产业", "按规模", "单位考核", "项目台账"]
+    sectors = {r[0]: r[2] for r in workbook["按产业"].iter_rows(min_row=2, values_only=True)}
+    for sector, fig in nightly["truth"].period(year, month).sectors.items():
+        assert sectors[sector] == pytest.approx(fig.funds_wan)
+    units = [r for r in workbook["单位考核"].iter_rows(min_row=2, values_only=True)]
+    assert len(units) == len(nightly["truth"].period(year, month).units)
