@@ -79,7 +79,7 @@ def load_new_submissions(
     batch_size: int = 200,
 ) -> LoadSummary:
     """Take in every new or changed file under ``settings.submissions_dir``."""
-    files = inbox.scan(settings.raw_dir)
+    files = inbox.scan(settings.raw_dir, stable_seconds=settings.stable_seconds)
     resolver = UnitResolver(load_units(settings.units_csv))  # fails clearly before any write
     summary = LoadSummary(run_id=run_id, files_seen=len(files))
     now = datetime.now()

@@ -44,6 +44,9 @@ class Settings:
     alert_to: tuple[str, ...]
     smtp_url: str | None
     alert_from: str
+    # A file modified less than this many seconds ago may still be uploading: left for the next
+    # run. 0 (default) takes every file; a git checkout or copy sets fresh mtimes.
+    stable_seconds: float = 0.0
 
     @property
     def submissions_dir(self) -> Path:
@@ -117,6 +120,7 @@ def load() -> Settings:
         alert_to=alert_to,
         smtp_url=os.environ.get("ZHAOSHANG_SMTP_URL") or None,
         alert_from=os.environ.get("ZHAOSHANG_ALERT_FROM") or "zhaoshang-warehouse@localhost",
+        stable_seconds=float(os.environ.get("ZHAOSHANG_STABLE_SECONDS") or 0),
     )
 
 

@@ -175,3 +175,19 @@ def test_an_unusable_roster_stops_the_load_with_a_clear_message(workspace, conte
     with pytest.raises(ReferenceDataError, match=message):
         ledger.load_new_submissions(workspace, "run1")
     assert not workspace.ledger_path.exists()
+
+
+def test_a_file_still_being_written_waits_for_the_next_run(generated, monkeypatch):
+    import time
+
+    from zhaoshang import settings as settings_module
+
+    settings, truth = generated
+    fresh = settings.raw_dir / truth.files[0].source_file
+    os.utime(fresh, (time.time(), time.time()))  # just modified: an upload in progress
+    monkeypatch.setenv("ZHAOSHANG_STABLE_SECONDS", "600")
+    summary = ledger.load_new_submissions(settings_module.load(), "run1")
+    assert summary.files_seen == len(truth.files) - 1
+    monkeypatch.setenv("ZHAOSHANG_STABLE_SECONDS", "0")
+    summary = ledger.load_new_submissions(settings_module.load(), "run2")
+    assert summary.files_new == 1
