@@ -12,7 +12,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export TZ := UTC
 
-.PHONY: help install run test bench lint docs airflow-standalone sample clean
+.PHONY: help install run test bench lint lock docs airflow-standalone sample clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -38,8 +38,13 @@ test: $(STAMP)  ## the whole test suite (real Airflow, dbt, GX, DuckDB, SMTP)
 bench: $(STAMP)  ## ingestion / dbt / validation benchmarks (county-year, province-year)
 	$(PY) -m zhaoshang.bench
 
-lint: $(STAMP)  ## ruff on the package, DAGs and tests
-	$(PY) -m ruff check src dags tests
+lint: $(STAMP)  ## ruff check + ruff format --check on the package, DAGs and tests
+	$(VENV)/bin/ruff check src dags tests
+	$(VENV)/bin/ruff format --check src dags tests
+
+lock: $(STAMP)  ## recompile requirements.lock (pinned, hashed) from requirements.in, keeping pins
+	$(VENV)/bin/uv pip compile requirements.in -c requirements.lock --python-version 3.11 \
+	  --generate-hashes --allow-unsafe -o requirements.lock
 
 docs: $(STAMP)  ## dbt docs + GX Data Docs into the output dir (also done by each nightly run)
 	$(PY) -m zhaoshang docs

@@ -33,9 +33,16 @@ def _settings():
         conn = Connection.get("smtp_default")
     except AirflowNotFoundException:  # no such connection: alerts go to the output dir
         return loaded
-    return dataclasses.replace(loaded, smtp_url=settings.smtp_url_from_parts(
-        conn.host, conn.port, conn.login, conn.password, ssl=(conn.extra_dejson or {}).get("ssl")
-    ))
+    return dataclasses.replace(
+        loaded,
+        smtp_url=settings.smtp_url_from_parts(
+            conn.host,
+            conn.port,
+            conn.login,
+            conn.password,
+            ssl=(conn.extra_dejson or {}).get("ssl"),
+        ),
+    )
 
 
 def _run_id() -> str:

@@ -44,5 +44,7 @@ def workspace(tmp_path, monkeypatch):
 def airflow_db():
     """Migrate Airflow's SQLite metadata DB once for the session."""
     airflow = str(Path(sys.executable).with_name("airflow"))
-    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    subprocess.run(
+        [airflow, "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
+    )
     return Path(os.environ["AIRFLOW_HOME"])

@@ -24,7 +24,9 @@ from zhaoshang.settings import PROJECT_ROOT
 def _configure_logging() -> None:
     from zhaoshang.logs import install_pii_filter
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     install_pii_filter()
     for noisy in ("great_expectations", "py4j", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -51,8 +53,11 @@ def airflow_run(logical_date: str | None) -> int:
     day = logical_date or date.today().isoformat()
     proc = subprocess.run([airflow, "dags", "test", "zhaoshang_nightly", day], env=env, check=False)
     if proc.returncode != 0:
-        print("夜间作业失败，已发布的数据仓库保持不变 / the nightly run failed; "
-              "the published warehouse is unchanged", file=sys.stderr)  # fmt: skip
+        print(
+            "夜间作业失败，已发布的数据仓库保持不变 / the nightly run failed; "
+            "the published warehouse is unchanged",
+            file=sys.stderr,
+        )
         return proc.returncode
     print()
     print(_summary())
@@ -71,14 +76,20 @@ def main(argv: list[str] | None = None) -> int:
         from zhaoshang.generate import main as generate_main
 
         return generate_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="zhaoshang", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="zhaoshang", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     nightly = sub.add_parser("nightly", help="run all stages without Airflow")
     nightly.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
-    af = sub.add_parser("airflow-run", help="run the nightly DAG through Airflow and print a summary")
+    af = sub.add_parser(
+        "airflow-run", help="run the nightly DAG through Airflow and print a summary"
+    )
     af.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
     sub.add_parser("summary", help="summary of the published warehouse")
-    sub.add_parser("docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse")
+    sub.add_parser(
+        "docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse"
+    )
     sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
     args = parser.parse_args(argv)
     _configure_logging()

@@ -16,52 +16,124 @@ from dataclasses import dataclass, field
 MESSAGES: dict[str, tuple[str, str]] = {
     # file-level (REJECT-FILE)
     "E_EMPTY": ("文件为空", "the file is empty"),
-    "E_ZIP_CORRUPT": ("文件已损坏，无法打开（不是完整的 .xlsx）", "the file is corrupt or truncated (not a complete .xlsx)"),
-    "E_NOT_XLSX_TEXT": ("这是CSV/文本/网页文件，请用模板另存为 .xlsx", "this is a CSV/text/HTML file; save it from the template as .xlsx"),
-    "E_LEGACY_XLS": ("这是旧版 .xls/WPS 文件，请另存为 .xlsx", "this is a legacy .xls/WPS file; save it as .xlsx"),
-    "E_ENCRYPTED": ("文件已加密，请去除密码后重新提交", "the file is password-protected; remove the password and resubmit"),
-    "E_MACRO": ("文件含宏（VBA），请另存为不含宏的 .xlsx", "the file contains macros (VBA); save it as a macro-free .xlsx"),
+    "E_ZIP_CORRUPT": (
+        "文件已损坏，无法打开（不是完整的 .xlsx）",
+        "the file is corrupt or truncated (not a complete .xlsx)",
+    ),
+    "E_NOT_XLSX_TEXT": (
+        "这是CSV/文本/网页文件，请用模板另存为 .xlsx",
+        "this is a CSV/text/HTML file; save it from the template as .xlsx",
+    ),
+    "E_LEGACY_XLS": (
+        "这是旧版 .xls/WPS 文件，请另存为 .xlsx",
+        "this is a legacy .xls/WPS file; save it as .xlsx",
+    ),
+    "E_ENCRYPTED": (
+        "文件已加密，请去除密码后重新提交",
+        "the file is password-protected; remove the password and resubmit",
+    ),
+    "E_MACRO": (
+        "文件含宏（VBA），请另存为不含宏的 .xlsx",
+        "the file contains macros (VBA); save it as a macro-free .xlsx",
+    ),
     "E_UNSUPPORTED_FORMAT": ("不支持的文件格式：{detail}", "unsupported file format: {detail}"),
-    "E_TOO_LARGE": ("文件解压后过大（{detail}），疑似压缩炸弹", "the file is too large when decompressed ({detail}); possible zip bomb"),
-    "E_TOO_MANY_PARTS": ("文件包含的工作表或部件过多（{detail}）", "the file has too many sheets or parts ({detail})"),
-    "E_TOO_MANY_STRINGS": ("文件的共享字符串过多（{detail}）", "the file has too many shared strings ({detail})"),
-    "E_XML_ENTITY": ("文件含有不安全的XML实体/DTD，已拒收", "the file contains unsafe XML entities or a DTD; rejected"),
-    "E_BAD_CELL_REF": ("单元格地址超出Excel范围（{detail}）", "a cell reference is outside Excel's limits ({detail})"),
-    "E_RESOURCE_LIMIT": ("解析文件超出内存或时间限制，已拒收", "parsing the file exceeded the memory or time limit; rejected"),
-    "E_NO_DATA_SHEET": ("找不到填报表：没有可见工作表含有模板表头（{detail}）", "no data sheet found: no visible sheet has the template header ({detail})"),
-    "E_MULTIPLE_DATA_SHEETS": ("多个可见工作表都含有模板表头（{detail}），每个文件只能保留一张填报表", "several visible sheets have the template header ({detail}); keep one data sheet per file"),
+    "E_TOO_LARGE": (
+        "文件解压后过大（{detail}），疑似压缩炸弹",
+        "the file is too large when decompressed ({detail}); possible zip bomb",
+    ),
+    "E_TOO_MANY_PARTS": (
+        "文件包含的工作表或部件过多（{detail}）",
+        "the file has too many sheets or parts ({detail})",
+    ),
+    "E_TOO_MANY_STRINGS": (
+        "文件的共享字符串过多（{detail}）",
+        "the file has too many shared strings ({detail})",
+    ),
+    "E_XML_ENTITY": (
+        "文件含有不安全的XML实体/DTD，已拒收",
+        "the file contains unsafe XML entities or a DTD; rejected",
+    ),
+    "E_BAD_CELL_REF": (
+        "单元格地址超出Excel范围（{detail}）",
+        "a cell reference is outside Excel's limits ({detail})",
+    ),
+    "E_RESOURCE_LIMIT": (
+        "解析文件超出内存或时间限制，已拒收",
+        "parsing the file exceeded the memory or time limit; rejected",
+    ),
+    "E_NO_DATA_SHEET": (
+        "找不到填报表：没有可见工作表含有模板表头（{detail}）",
+        "no data sheet found: no visible sheet has the template header ({detail})",
+    ),
+    "E_MULTIPLE_DATA_SHEETS": (
+        "多个可见工作表都含有模板表头（{detail}），每个文件只能保留一张填报表",
+        "several visible sheets have the template header ({detail}); keep one data sheet per file",
+    ),
     "E_TEMPLATE": ("表头缺少必填列：{detail}", "the header lacks required columns: {detail}"),
     "E_DUP_HEADER": ("表头列重复：{detail}", "duplicate header columns: {detail}"),
     "E_NO_UNIT": ("找不到“填报单位”", "the reporting unit (填报单位) is missing"),
-    "E_UNKNOWN_UNIT": ("填报单位“{detail}”不在单位名册（units.csv）中", "reporting unit {detail!s} is not in the unit roster (units.csv)"),
-    "E_NO_PERIOD": ("找不到“报告期”（如 2021年3月）", "the report period (报告期, e.g. 2021年3月) is missing"),
+    "E_UNKNOWN_UNIT": (
+        "填报单位“{detail}”不在单位名册（units.csv）中",
+        "reporting unit {detail!s} is not in the unit roster (units.csv)",
+    ),
+    "E_NO_PERIOD": (
+        "找不到“报告期”（如 2021年3月）",
+        "the report period (报告期, e.g. 2021年3月) is missing",
+    ),
     "E_PERIOD": ("报告期无效：{detail}", "invalid report period: {detail}"),
     "E_UNREADABLE": ("文件无法读取：{detail}", "the file cannot be read: {detail}"),
     # row-level (QUARANTINE-ROW)
     "E_REQUIRED": ("必填项为空", "a required value is empty"),
     "E_NUMBER": ("不是有效数字：“{detail}”", "not a valid number: {detail!s}"),
     "E_NEGATIVE": ("金额不能为负数：“{detail}”", "an amount cannot be negative: {detail!s}"),
-    "E_AMOUNT_NOT_EXACT": ("金额不是确切数字（范围/约数/待定）：“{detail}”", "the amount is not exact (range, approximation or TBD): {detail!s}"),
-    "E_CURRENCY": ("金额为外币，请折算为人民币万元：“{detail}”", "the amount is in a foreign currency; convert to 10k CNY: {detail!s}"),
+    "E_AMOUNT_NOT_EXACT": (
+        "金额不是确切数字（范围/约数/待定）：“{detail}”",
+        "the amount is not exact (range, approximation or TBD): {detail!s}",
+    ),
+    "E_CURRENCY": (
+        "金额为外币，请折算为人民币万元：“{detail}”",
+        "the amount is in a foreign currency; convert to 10k CNY: {detail!s}",
+    ),
     "E_DATE_INVALID": ("日期无效：“{detail}”", "invalid date: {detail!s}"),
-    "E_DATE_AMBIGUOUS": ("日期不完整或有歧义：“{detail}”", "incomplete or ambiguous date: {detail!s}"),
+    "E_DATE_AMBIGUOUS": (
+        "日期不完整或有歧义：“{detail}”",
+        "incomplete or ambiguous date: {detail!s}",
+    ),
     "E_DATE_RANGE": ("日期超出合理范围：“{detail}”", "date out of the plausible range: {detail!s}"),
     "E_ENUM": ("取值不在允许范围内：“{detail}”", "value not among the allowed ones: {detail!s}"),
-    "E_FORMULA_NO_VALUE": ("公式没有计算结果，请在Excel/WPS中打开并保存后重新提交", "a formula has no cached value; open and save the file in Excel/WPS, then resubmit"),
+    "E_FORMULA_NO_VALUE": (
+        "公式没有计算结果，请在Excel/WPS中打开并保存后重新提交",
+        "a formula has no cached value; open and save the file in Excel/WPS, then resubmit",
+    ),
     "E_CELL_ERROR": ("单元格为错误值：“{detail}”", "the cell holds an error value: {detail!s}"),
-    "E_VALUE_TOO_LONG": ("内容过长（超过32767个字符）", "the value is too long (over 32,767 characters)"),
+    "E_VALUE_TOO_LONG": (
+        "内容过长（超过32767个字符）",
+        "the value is too long (over 32,767 characters)",
+    ),
     "E_DUP_ROW": ("与本表第{detail}行完全重复", "exact duplicate of row {detail} of this sheet"),
     "E_MERGED_VALUE": ("数据区存在合并单元格", "merged cells inside the data area"),
     # file warnings (loaded, reported)
     "W_HIDDEN_SHEET": ("隐藏工作表“{detail}”未读取", "hidden sheet {detail!s} was not read"),
-    "W_HIDDEN_ROW": ("第{detail}行被隐藏，已照常读取", "row {detail} is hidden; it was read as usual"),
+    "W_HIDDEN_ROW": (
+        "第{detail}行被隐藏，已照常读取",
+        "row {detail} is hidden; it was read as usual",
+    ),
     "W_EXTRA_COLUMN": ("未识别的列“{detail}”已忽略", "unrecognised column {detail!s} was ignored"),
-    "W_FORMULA": ("单元格为公式，已采用其计算结果", "cell holds a formula; its cached value was used"),
+    "W_FORMULA": (
+        "单元格为公式，已采用其计算结果",
+        "cell holds a formula; its cached value was used",
+    ),
     "W_PROTECTED": ("工作表受保护（已正常读取）", "the sheet is protected (read as usual)"),
-    "W_FORMULA_LIKE_TEXT": ("文本以 = + - @ 开头，导出时已按文本处理", "text starts with = + - @; exported as inert text"),
+    "W_FORMULA_LIKE_TEXT": (
+        "文本以 = + - @ 开头，导出时已按文本处理",
+        "text starts with = + - @; exported as inert text",
+    ),
     "W_CONTROL_CHARS": ("已去除不可见控制字符", "invisible control characters were removed"),
     "W_NO_TOTAL_ROW": ("表中没有“合计”行", "the sheet has no 合计 (total) row"),
-    "W_SUBTOTAL_ROW": ("第{detail}行为小计/合计行，未作为项目读取", "row {detail} is a subtotal/total row; not read as a project"),
+    "W_SUBTOTAL_ROW": (
+        "第{detail}行为小计/合计行，未作为项目读取",
+        "row {detail} is a subtotal/total row; not read as a project",
+    ),
 }
 
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")

@@ -52,7 +52,9 @@ def scan(raw_dir: Path, *, stable_seconds: float = 0.0) -> list[InboxFile]:
             f"收件箱不存在或不是文件夹：{submissions} / inbox folder not found: {submissions}"
         )
     if not os.access(submissions, os.R_OK | os.X_OK):
-        raise InboxUnavailable(f"无权读取收件箱：{submissions} / inbox is not readable: {submissions}")
+        raise InboxUnavailable(
+            f"无权读取收件箱：{submissions} / inbox is not readable: {submissions}"
+        )
     now = time.time()
     found: list[InboxFile] = []
     for dirpath, dirnames, filenames in os.walk(submissions):

@@ -113,9 +113,15 @@ def load_new_submissions(
                 pending.result()
     log.info(
         "load: %d files seen, %d new, %d loaded, %d rejected; rows read %d = loaded %d + quarantined %d + blank %d",
-        summary.files_seen, summary.files_new, summary.files_loaded, summary.files_rejected,
-        summary.rows_read, summary.rows_loaded, summary.rows_quarantined, summary.rows_ignored_blank,
-    )  # fmt: skip
+        summary.files_seen,
+        summary.files_new,
+        summary.files_loaded,
+        summary.files_rejected,
+        summary.rows_read,
+        summary.rows_loaded,
+        summary.rows_quarantined,
+        summary.rows_ignored_blank,
+    )
     return summary
 
 
@@ -245,7 +251,7 @@ def _check_identity(parsed, resolver, source_file, logical_date) -> Problem | No
     if parsed.year is None or parsed.month is None:
         return Problem("E_NO_PERIOD", **where)
     latest = logical_date or date.today()
-    if not (EARLIEST_YEAR <= parsed.year and 1 <= parsed.month <= 12) or (
+    if not (parsed.year >= EARLIEST_YEAR and 1 <= parsed.month <= 12) or (
         (parsed.year, parsed.month) > (latest.year, latest.month)
     ):
         return Problem("E_PERIOD", detail=f"{parsed.year}年{parsed.month}月", **where)
@@ -366,7 +372,9 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
     """
     con.execute("begin")
     try:
-        for table, attr in zip(_TABLES, ("submission", "rows", "totals", "quarantine", "warnings")):
+        for table, attr in zip(
+            _TABLES, ("submission", "rows", "totals", "quarantine", "warnings"), strict=False
+        ):
             batch = []
             for r in records:
                 value = getattr(r, attr)

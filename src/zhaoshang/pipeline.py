@@ -52,7 +52,9 @@ def build_features(settings: Settings, run_id: str) -> dict:
     build_db.parent.mkdir(parents=True, exist_ok=True)
     for stale in build_db.parent.glob(build_db.name + "*"):
         stale.unlink()  # a retry starts from nothing
-    result = transform.build(settings, build_db, work_dir(settings, run_id), transform.FEATURE_SELECTION)
+    result = transform.build(
+        settings, build_db, work_dir(settings, run_id), transform.FEATURE_SELECTION
+    )
     return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
 
 
@@ -74,7 +76,9 @@ def build_marts(settings: Settings, run_id: str) -> dict:
 
 def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
     """Stage 5: checks, checkpoint and atomic rename into ZHAOSHANG_WAREHOUSE."""
-    published = publish.publish(settings, run_id, logical_date.isoformat() if logical_date else None)
+    published = publish.publish(
+        settings, run_id, logical_date.isoformat() if logical_date else None
+    )
     with ledger.connect(settings) as con:
         con.execute(
             "update runs set finished_at = ?, status = 'published' where run_id = ?",
@@ -98,7 +102,9 @@ def send_alerts(settings: Settings, run_id: str) -> dict:
     return alerts.run_after_publish(settings, run_id)
 
 
-def run_nightly(settings: Settings, logical_date: date | None = None, run_id: str | None = None) -> dict:
+def run_nightly(
+    settings: Settings, logical_date: date | None = None, run_id: str | None = None
+) -> dict:
     """All stages in order, without Airflow (``python -m zhaoshang nightly``)."""
     run_id = make_run_id(run_id)
     report: dict = {"run_id": run_id}
@@ -119,7 +125,9 @@ def regenerate_docs(settings: Settings) -> dict:
     writing; GX Data Docs are rebuilt by every night's checkpoint into the same output dir.
     """
     if not settings.warehouse.exists():
-        raise FileNotFoundError(f"尚未发布数据仓库 / no published warehouse at {settings.warehouse}")
+        raise FileNotFoundError(
+            f"尚未发布数据仓库 / no published warehouse at {settings.warehouse}"
+        )
     wd = work_dir(settings, "docs")
     copy = wd / "published_copy.duckdb"
     shutil.copyfile(settings.warehouse, copy)
@@ -139,13 +147,17 @@ def run_summary(settings: Settings) -> str:
     """The short summary `make run` prints, read from the published warehouse."""
     lines = []
     with publish.open_published(settings) as con:
-        files = dict(con.execute("select status, count(*) from audit.load_log group by 1").fetchall())
+        files = dict(
+            con.execute("select status, count(*) from audit.load_log group by 1").fetchall()
+        )
         rows = con.execute(
             """select coalesce(sum(rows_read),0), coalesce(sum(rows_loaded),0),
                       coalesce(sum(rows_quarantined),0), coalesce(sum(rows_ignored_blank),0)
                from audit.load_log where status <> 'duplicate'"""
         ).fetchone()
-        flags = con.execute("select rule, count(*) from audit.dq_flags group by 1 order by 1").fetchall()
+        flags = con.execute(
+            "select rule, count(*) from audit.dq_flags group by 1 order by 1"
+        ).fetchall()
         manifest = con.execute("select run_id from audit.manifest").fetchone()[0]
     total = sum(files.values())
     lines.append(f"运行 / run: {manifest}")

@@ -87,7 +87,9 @@ def size_bands(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str], .
     return tuple(_read_csv(rules_dir / "size_bands.csv"))
 
 
-def size_band_of(total_investment_wan: float | None, rules_dir: Path = REFERENCE_RULES_DIR) -> str | None:
+def size_band_of(
+    total_investment_wan: float | None, rules_dir: Path = REFERENCE_RULES_DIR
+) -> str | None:
     if total_investment_wan is None:
         return None
     for band in size_bands(rules_dir):

@@ -143,7 +143,12 @@ def parse_smtp_url(url: str, sender: str) -> SmtpSettings:
 
 
 def smtp_url_from_parts(
-    host: str | None, port: int | None, user: str | None, password: str | None, *, ssl: object = None
+    host: str | None,
+    port: int | None,
+    user: str | None,
+    password: str | None,
+    *,
+    ssl: object = None,
 ) -> str | None:
     """An SMTP URL from connection parts (e.g. Airflow's `smtp_default` connection)."""
     if not host:

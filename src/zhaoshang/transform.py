@@ -48,9 +48,7 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
 
 
-def run_dbt(
-    settings: Settings, build_db: Path, args: list[str], work_dir: Path
-) -> DbtResult:
+def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path) -> DbtResult:
     """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
     # One target dir kept across runs: each invocation reuses the last parse (partial parsing,
     # ~3 s instead of ~5.5 s) and docs reuse the build's manifest. Runs never overlap.
@@ -59,12 +57,17 @@ def run_dbt(
     log_path = work_dir / "dbt_logs"
     env = os.environ | settings.dbt_env() | {"ZHAOSHANG_BUILD_DB": str(build_db)}
     command = [
-        dbt_executable(), *args,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target_path),
-        "--log-path", str(log_path),
-    ]  # fmt: skip
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+    ]
     log.info("dbt %s", " ".join(args))
     proc = subprocess.run(
         command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR, check=False
@@ -95,7 +98,9 @@ def _parse_results(path: Path, command: str, returncode: int) -> DbtResult:
     return result
 
 
-def build(settings: Settings, build_db: Path, work_dir: Path, selection: tuple[str, ...]) -> DbtResult:
+def build(
+    settings: Settings, build_db: Path, work_dir: Path, selection: tuple[str, ...]
+) -> DbtResult:
     """``dbt build`` (models, seeds and their tests) for a selection; raise on any error."""
     result = run_dbt(settings, build_db, ["build", "--select", *selection], work_dir)
     if not result.ok:

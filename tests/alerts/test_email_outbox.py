@@ -250,9 +250,12 @@ def test_without_smtp_the_alert_is_written_to_the_output_dir(workspace):
 
 def test_dag_failure_notice_goes_to_the_same_team_once_per_run(alert_settings, smtp_server):
     first = alerts.notify_failure(
-        alert_settings, dag_id="zhaoshang_nightly", run_id="scheduled__2021-06-30", task_id="build_marts",
+        alert_settings,
+        dag_id="zhaoshang_nightly",
+        run_id="scheduled__2021-06-30",
+        task_id="build_marts",
         error="DbtBuildFailed: dbt 构建失败\r\nSubject: injected",
-    )  # fmt: skip
+    )
     second = alerts.notify_failure(
         alert_settings, dag_id="zhaoshang_nightly", run_id="scheduled__2021-06-30"
     )

@@ -20,8 +20,13 @@ def test_stages_run_in_their_own_process_and_report(tmp_path):
         assert measured["seconds"] > 0 and measured["max_rss_mb"] > 0
     assert stages["raw_calamine"][0]["result"]["files"] == truth.counts["files"]
     assert stages["load"][0]["result"]["rows_read"] == truth.counts["rows_read"]
-    case = {"key": "tiny", "data": {"files": truth.counts["files"], "rows_read": truth.counts["rows_read"]},
-            "cpus": 2, "loadavg": (0.0, 0.0), "stages": stages}  # fmt: skip
+    case = {
+        "key": "tiny",
+        "data": {"files": truth.counts["files"], "rows_read": truth.counts["rows_read"]},
+        "cpus": 2,
+        "loadavg": (0.0, 0.0),
+        "stages": stages,
+    }
     case["derived"] = report.derive(case)
     assert case["derived"]["ingestion_over_raw_parse"] > 0
     assert "ingestion: load_submissions" in report.table(case)

@@ -60,7 +60,7 @@ def test_units_blank_scores_and_ranks(seed_run):
     assert {r[0] for r in rows} == set(truth)
     blank = {r[0] for r in rows if r[5]}
     assert blank == {"烟草局", "盐务局", "信访局", "中行", "农行", "财险公司"}
-    for unit, projects, funds, completion, score, is_blank, _rank in rows:
+    for unit, projects, funds, completion, score, _is_blank, _rank in rows:
         fig = truth[unit]
         assert projects == fig.new_projects, unit
         assert float(funds) == pytest.approx(fig.funds_wan), unit

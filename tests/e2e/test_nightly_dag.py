@@ -33,7 +33,13 @@ def nightly(module_env, airflow_db, smtp):
         mp.setenv("ZHAOSHANG_ALERT_TO", INSPECTORS)
         state = run_nightly_dag("2021-12-31")
         settings = settings_module.load()
-    return {"truth": truth, "rejected": rejected, "state": state, "settings": settings, "smtp": smtp}
+    return {
+        "truth": truth,
+        "rejected": rejected,
+        "state": state,
+        "settings": settings,
+        "smtp": smtp,
+    }
 
 
 def test_the_run_succeeds_and_publishes(nightly):
@@ -43,7 +49,10 @@ def test_the_run_succeeds_and_publishes(nightly):
 
 def test_every_file_is_loaded_superseded_or_rejected_with_its_reason(nightly):
     wh = nightly["settings"].warehouse
-    log = {r[0]: r[1:] for r in query(wh, "select source_file, status, unit_name, year, month from audit.load_log")}
+    log = {
+        r[0]: r[1:]
+        for r in query(wh, "select source_file, status, unit_name, year, month from audit.load_log")
+    }
     expected_rejected = {r.source_file: r.reason_code for r in nightly["rejected"]}
     loaded = [f for f in nightly["truth"].files if f.status == "loaded"]
     assert len(log) == len(loaded) + len(expected_rejected)
@@ -52,7 +61,10 @@ def test_every_file_is_loaded_superseded_or_rejected_with_its_reason(nightly):
         assert status == ("loaded" if f.is_latest else "superseded"), f.source_file
         assert (unit, year, month) == (f.unit_name, f.year, f.month), f.source_file
     codes = dict(
-        query(wh, "select source_file, reason_code from audit.quarantine where decision = 'REJECT-FILE'")
+        query(
+            wh,
+            "select source_file, reason_code from audit.quarantine where decision = 'REJECT-FILE'",
+        )
     )
     assert codes == expected_rejected
     for source_file in expected_rejected:
@@ -88,7 +100,10 @@ def test_quarantine_holds_exactly_the_bad_rows_with_their_cell_and_reason(nightl
             "select source_file, sheet, row_number, reason_code from audit.quarantine where decision = 'QUARANTINE-ROW'",
         )
     )
-    expected = {(q.source_file, q.sheet, q.row_number, q.reason_code) for q in nightly["truth"].expected_quarantine}
+    expected = {
+        (q.source_file, q.sheet, q.row_number, q.reason_code)
+        for q in nightly["truth"].expected_quarantine
+    }
     assert got == expected
     for reason_zh, reason_en in query(wh, "select reason_zh, reason_en from audit.quarantine"):
         assert "文件" in reason_zh and "file" in reason_en  # names the file in both languages
@@ -120,7 +135,12 @@ def test_every_planted_anomaly_is_flagged_and_nothing_clean(nightly):
         elif (source_file, sheet, row) in lookalike_rows:
             assert severity == "low", (rule, source_file, row, evidence)
         else:
-            assert (rule, source_file, sheet, row) in planted_rows, (rule, source_file, row, evidence)
+            assert (rule, source_file, sheet, row) in planted_rows, (
+                rule,
+                source_file,
+                row,
+                evidence,
+            )
 
 
 def test_marts_match_the_generators_truth_for_every_month(nightly):
@@ -150,8 +170,14 @@ def test_marts_match_the_generators_truth_for_every_month(nightly):
         }
         for unit, fig in period.units.items():
             got = units[unit]
-            assert got[0] == fig.new_projects and float(got[1]) == pytest.approx(fig.funds_wan), (ym, unit)
-            assert got[2] == fig.is_blank and float(got[3]) == pytest.approx(fig.score, abs=0.01), (ym, unit)
+            assert got[0] == fig.new_projects and float(got[1]) == pytest.approx(fig.funds_wan), (
+                ym,
+                unit,
+            )
+            assert got[2] == fig.is_blank and float(got[3]) == pytest.approx(fig.score, abs=0.01), (
+                ym,
+                unit,
+            )
 
 
 def test_a_rerun_changes_nothing_even_with_an_analyst_connected(nightly):
@@ -181,7 +207,9 @@ def test_the_inspection_team_gets_one_email_with_the_new_flags(nightly):
         assert rule in text
     for unit in {u for _r, u in flags}:
         assert unit in text
-    attachments = [part for part in message.iter_attachments() if part.get_filename().endswith(".xlsx")]
+    attachments = [
+        part for part in message.iter_attachments() if part.get_filename().endswith(".xlsx")
+    ]
     assert len(attachments) == 1
     import io
 
@@ -251,5 +279,5 @@ def test_analysts_get_the_latest_month_as_an_excel_workbook(nightly):
     sectors = {r[0]: r[2] for r in workbook["按产业"].iter_rows(min_row=2, values_only=True)}
     for sector, fig in nightly["truth"].period(year, month).sectors.items():
         assert sectors[sector] == pytest.approx(fig.funds_wan)
-    units = [r for r in workbook["单位考核"].iter_rows(min_row=2, values_only=True)]
+    units = list(workbook["单位考核"].iter_rows(min_row=2, values_only=True))
     assert len(units) == len(nightly["truth"].period(year, month).units)

@@ -356,7 +356,10 @@ def test_duplicate_zip_entries(xlsx):
 
 def test_c1_missing_required_headers(xlsx):
     headers = [h for h in STANDARD_HEADERS if h not in ("投资方", "本期到位资金（万元）")]
-    rows = [[v for h, v in zip(STANDARD_HEADERS, project_row(i)) if h in headers] for i in (1, 2)]
+    rows = [
+        [v for h, v in zip(STANDARD_HEADERS, project_row(i), strict=False) if h in headers]
+        for i in (1, 2)
+    ]
     path = xlsx()
     write_form(path, Form(headers=headers, rows=rows, total=None))
     problem = rejection(path)
@@ -419,7 +422,7 @@ def test_source_file_defaults_to_the_file_name(xlsx):
     with pytest.raises(SubmissionRejected) as caught:
         read_submission(path, sandbox=False)
     assert caught.value.problem.source_file == path.name
-    assert SOURCE != path.name
+    assert path.name != SOURCE
 
 
 def test_protected_sheet_is_read_with_a_warning(xlsx):

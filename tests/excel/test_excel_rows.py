@@ -123,8 +123,10 @@ def test_serial_date_window(xlsx):
 def test_several_bad_cells_in_one_row(xlsx):
     _, problems = _quarantine(xlsx, total="约500万", 产业类别="未知", 签约时间="3月5日")
     assert sorted((p.column_letter, p.code) for p in problems) == [
-        ("F", "E_ENUM"), ("H", "E_DATE_AMBIGUOUS"), ("J", "E_AMOUNT_NOT_EXACT"),
-    ]  # fmt: skip
+        ("F", "E_ENUM"),
+        ("H", "E_DATE_AMBIGUOUS"),
+        ("J", "E_AMOUNT_NOT_EXACT"),
+    ]
 
 
 def test_formula_without_cached_value(xlsx):

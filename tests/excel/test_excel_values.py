@@ -26,12 +26,29 @@ TODAY = date(2021, 6, 1)
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        ("0.12亿", "1200"), ("1.2亿", "12000"), ("500万元", "500"), ("３０００万", "3000"), ("1,234.5", "1234.5"),
-        ("1，234.5", "1234.5"), ("1 234.5", "1234.5"), ("￥1200", "1200"), ("RMB1200", "1200"), ("人民币1200万元", "1200"),
-        ("5000000元", "500"), ("1.2E+08元", "12000"), ("1.2e3", "1200"), ("'1200", "1200"), ("0.1", "0.1"),
-        (0.1, "0.1"), (1200.0, "1200"), (3, "3"), ("3千万", "3000"), ("2百万元", "200"), ("800千元", "80"),
+        ("0.12亿", "1200"),
+        ("1.2亿", "12000"),
+        ("500万元", "500"),
+        ("３０００万", "3000"),
+        ("1,234.5", "1234.5"),
+        ("1，234.5", "1234.5"),
+        ("1 234.5", "1234.5"),
+        ("￥1200", "1200"),
+        ("RMB1200", "1200"),
+        ("人民币1200万元", "1200"),
+        ("5000000元", "500"),
+        ("1.2E+08元", "12000"),
+        ("1.2e3", "1200"),
+        ("'1200", "1200"),
+        ("0.1", "0.1"),
+        (0.1, "0.1"),
+        (1200.0, "1200"),
+        (3, "3"),
+        ("3千万", "3000"),
+        ("2百万元", "200"),
+        ("800千元", "80"),
     ],
-)  # fmt: skip
+)
 def test_amounts_are_exact(raw, expected):
     value = parse_amount(raw, WAN_CNY)
     assert isinstance(value, Decimal) and value == Decimal(expected)
@@ -40,14 +57,31 @@ def test_amounts_are_exact(raw, expected):
 @pytest.mark.parametrize(
     "raw, code",
     [
-        ("500-800万", "E_AMOUNT_NOT_EXACT"), ("500～800", "E_AMOUNT_NOT_EXACT"), ("约500万", "E_AMOUNT_NOT_EXACT"),
-        ("500万左右", "E_AMOUNT_NOT_EXACT"), ("500万以上", "E_AMOUNT_NOT_EXACT"), ("500多万", "E_AMOUNT_NOT_EXACT"),
-        ("待定", "E_AMOUNT_NOT_EXACT"), (">500", "E_AMOUNT_NOT_EXACT"), ("100美元", "E_CURRENCY"), ("USD 100", "E_CURRENCY"),
-        ("$100", "E_CURRENCY"), ("港币100", "E_CURRENCY"), ("100欧元", "E_CURRENCY"), ("-5", "E_NEGATIVE"), (-0.5, "E_NEGATIVE"),
-        ("五百万", "E_NUMBER"), ("1,2", "E_NUMBER"), ("12,34,567", "E_NUMBER"), ("NaN", "E_NUMBER"), ("Infinity", "E_NUMBER"),
-        (True, "E_NUMBER"), (date(2021, 1, 1), "E_NUMBER"), ("1e20", "E_NUMBER"),
+        ("500-800万", "E_AMOUNT_NOT_EXACT"),
+        ("500～800", "E_AMOUNT_NOT_EXACT"),
+        ("约500万", "E_AMOUNT_NOT_EXACT"),
+        ("500万左右", "E_AMOUNT_NOT_EXACT"),
+        ("500万以上", "E_AMOUNT_NOT_EXACT"),
+        ("500多万", "E_AMOUNT_NOT_EXACT"),
+        ("待定", "E_AMOUNT_NOT_EXACT"),
+        (">500", "E_AMOUNT_NOT_EXACT"),
+        ("100美元", "E_CURRENCY"),
+        ("USD 100", "E_CURRENCY"),
+        ("$100", "E_CURRENCY"),
+        ("港币100", "E_CURRENCY"),
+        ("100欧元", "E_CURRENCY"),
+        ("-5", "E_NEGATIVE"),
+        (-0.5, "E_NEGATIVE"),
+        ("五百万", "E_NUMBER"),
+        ("1,2", "E_NUMBER"),
+        ("12,34,567", "E_NUMBER"),
+        ("NaN", "E_NUMBER"),
+        ("Infinity", "E_NUMBER"),
+        (True, "E_NUMBER"),
+        (date(2021, 1, 1), "E_NUMBER"),
+        ("1e20", "E_NUMBER"),
     ],
-)  # fmt: skip
+)
 def test_amount_problems(raw, code):
     with pytest.raises(CellError) as caught:
         parse_amount(raw, WAN_CNY)
@@ -66,12 +100,20 @@ def test_usd_column():
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        ("2021-03-05", date(2021, 3, 5)), ("2021年3月5日", date(2021, 3, 5)), ("2021.3.5", date(2021, 3, 5)),
-        ("2021/3/5", date(2021, 3, 5)), ("20210305", date(2021, 3, 5)), ("２０２１年３月５日", date(2021, 3, 5)),
-        ("2021-03-05 00:00:00", date(2021, 3, 5)), ("2021年3月5号", date(2021, 3, 5)), (44260.0, date(2021, 3, 5)),
-        (44260.75, date(2021, 3, 5)), (20210305, date(2021, 3, 5)), (date(2021, 3, 5), date(2021, 3, 5)),
+        ("2021-03-05", date(2021, 3, 5)),
+        ("2021年3月5日", date(2021, 3, 5)),
+        ("2021.3.5", date(2021, 3, 5)),
+        ("2021/3/5", date(2021, 3, 5)),
+        ("20210305", date(2021, 3, 5)),
+        ("２０２１年３月５日", date(2021, 3, 5)),
+        ("2021-03-05 00:00:00", date(2021, 3, 5)),
+        ("2021年3月5号", date(2021, 3, 5)),
+        (44260.0, date(2021, 3, 5)),
+        (44260.75, date(2021, 3, 5)),
+        (20210305, date(2021, 3, 5)),
+        (date(2021, 3, 5), date(2021, 3, 5)),
     ],
-)  # fmt: skip
+)
 def test_dates(raw, expected):
     assert parse_date(raw, date1904=False, today=TODAY) == expected
 
@@ -79,13 +121,25 @@ def test_dates(raw, expected):
 @pytest.mark.parametrize(
     "raw, code",
     [
-        ("21.3.5", "E_DATE_AMBIGUOUS"), ("3月5日", "E_DATE_AMBIGUOUS"), ("2021年3月", "E_DATE_AMBIGUOUS"),
-        ("2021-03", "E_DATE_AMBIGUOUS"), ("2021年", "E_DATE_AMBIGUOUS"), ("2021年上半年", "E_DATE_AMBIGUOUS"),
-        ("2021年3月中旬", "E_DATE_AMBIGUOUS"), (2021.3, "E_DATE_AMBIGUOUS"), ("2021年2月30日", "E_DATE_INVALID"),
-        ("2021.13.1", "E_DATE_INVALID"), ("尽快", "E_DATE_INVALID"), (60, "E_DATE_RANGE"), (36525, "E_DATE_RANGE"),
-        (44260 + 500, "E_DATE_RANGE"), (date(1900, 1, 5), "E_DATE_RANGE"), (-1, "E_DATE_RANGE"), (True, "E_DATE_INVALID"),
+        ("21.3.5", "E_DATE_AMBIGUOUS"),
+        ("3月5日", "E_DATE_AMBIGUOUS"),
+        ("2021年3月", "E_DATE_AMBIGUOUS"),
+        ("2021-03", "E_DATE_AMBIGUOUS"),
+        ("2021年", "E_DATE_AMBIGUOUS"),
+        ("2021年上半年", "E_DATE_AMBIGUOUS"),
+        ("2021年3月中旬", "E_DATE_AMBIGUOUS"),
+        (2021.3, "E_DATE_AMBIGUOUS"),
+        ("2021年2月30日", "E_DATE_INVALID"),
+        ("2021.13.1", "E_DATE_INVALID"),
+        ("尽快", "E_DATE_INVALID"),
+        (60, "E_DATE_RANGE"),
+        (36525, "E_DATE_RANGE"),
+        (44260 + 500, "E_DATE_RANGE"),
+        (date(1900, 1, 5), "E_DATE_RANGE"),
+        (-1, "E_DATE_RANGE"),
+        (True, "E_DATE_INVALID"),
     ],
-)  # fmt: skip
+)
 def test_date_problems(raw, code):
     with pytest.raises(CellError) as caught:
         parse_date(raw, date1904=False, today=TODAY)

@@ -18,10 +18,25 @@ import openpyxl
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 STANDARD_HEADERS = [
-    "序号", "项目名称", "投资方", "统一社会信用代码", "资金来源地", "产业类别", "项目性质", "签约时间",
-    "项目进展", "计划总投资（万元）", "合同引资额（万元）", "本期到位资金（万元）", "累计到位资金（万元）",
-    "利用外资（万美元）", "是否高新技术项目", "签约活动", "联系人及电话", "备注",
-]  # fmt: skip
+    "序号",
+    "项目名称",
+    "投资方",
+    "统一社会信用代码",
+    "资金来源地",
+    "产业类别",
+    "项目性质",
+    "签约时间",
+    "项目进展",
+    "计划总投资（万元）",
+    "合同引资额（万元）",
+    "本期到位资金（万元）",
+    "累计到位资金（万元）",
+    "利用外资（万美元）",
+    "是否高新技术项目",
+    "签约活动",
+    "联系人及电话",
+    "备注",
+]
 COL = {h: i for i, h in enumerate(STANDARD_HEADERS)}  # header -> 0-based index in a row list
 
 META_LINE = "填报单位：济阳镇      报告期：2021年3月      单位：万元"
@@ -42,10 +57,25 @@ ALIASES = {
 def project_row(i: int, **changes: object) -> list[object]:
     """A valid project row; ``changes`` maps a standard header (or an ALIASES name) to a raw value."""
     row: list[object] = [
-        i, f"项目{i}", f"投资公司{i}", USCC, "省外", "二产", "新引进", date(2021, 3, 5),
-        "已签约", 1000 + i, 800, 100, 300, None, "否", "第二届儒商文化研讨暨经贸洽谈会",
-        "王五 13900001111", None,
-    ]  # fmt: skip
+        i,
+        f"项目{i}",
+        f"投资公司{i}",
+        USCC,
+        "省外",
+        "二产",
+        "新引进",
+        date(2021, 3, 5),
+        "已签约",
+        1000 + i,
+        800,
+        100,
+        300,
+        None,
+        "否",
+        "第二届儒商文化研讨暨经贸洽谈会",
+        "王五 13900001111",
+        None,
+    ]
     for header, value in changes.items():
         row[COL[ALIASES.get(header, header)]] = value
     return row
@@ -74,7 +104,7 @@ class Form:
     subheaders: list[object] | None = None
     header_merges: list[str] = field(default_factory=list)
     rows: list[list[object]] = field(default_factory=lambda: [project_row(i) for i in (1, 2, 3)])
-    total: list[object] | None | bool = True  # True: a 合计 row summing ``rows``
+    total: list[object] | bool | None = True  # True: a 合计 row summing ``rows``
     footer: list[list[object]] = field(default_factory=lambda: [list(r) for r in FOOTER])
     merge_title: bool = True
 
@@ -283,9 +313,24 @@ def legacy_xls_bytes(
     n = len(payload) // 512
     header = struct.pack(
         "<8s16sHHHHH6sIIIIIIIII",
-        bytes.fromhex("D0CF11E0A1B11AE1"), b"\x00" * 16, 0x3E, 3, 0xFFFE, 9, 6, b"\x00" * 6,
-        0, 1, 1, 0, 4096, end, 0, end, 0,
-    )  # fmt: skip
+        bytes.fromhex("D0CF11E0A1B11AE1"),
+        b"\x00" * 16,
+        0x3E,
+        3,
+        0xFFFE,
+        9,
+        6,
+        b"\x00" * 6,
+        0,
+        1,
+        1,
+        0,
+        4096,
+        end,
+        0,
+        end,
+        0,
+    )
     header += struct.pack("<109I", 0, *([free] * 108))
     fat = [fat_sector, end] + [3 + k for k in range(n - 1)] + [end]
     fat_bytes = struct.pack(f"<{len(fat)}I", *fat) + struct.pack("<I", free) * (128 - len(fat))
@@ -294,9 +339,21 @@ def legacy_xls_bytes(
         encoded = (name + "\x00").encode("utf-16-le") if name else b""
         return struct.pack(
             "<64sHBBIII16sIQQII4s",
-            encoded.ljust(64, b"\x00"), len(encoded), kind, 1 if name else 0, free, free, child,
-            b"\x00" * 16, 0, 0, 0, start, size, b"\x00" * 4,
-        )  # fmt: skip
+            encoded.ljust(64, b"\x00"),
+            len(encoded),
+            kind,
+            1 if name else 0,
+            free,
+            free,
+            child,
+            b"\x00" * 16,
+            0,
+            0,
+            0,
+            start,
+            size,
+            b"\x00" * 4,
+        )
 
     directory = (
         entry("Root Entry", 5, 1, end, 0)

@@ -71,11 +71,15 @@ def parse_enum(domain: str, value) -> str | None:
     return reference.value_aliases()[domain].get(reference.normalize_key(str(value)))
 
 
-def read_file(root: Path, file_truth) -> tuple[list[dict], dict, openpyxl.worksheet.worksheet.Worksheet]:
+def read_file(
+    root: Path, file_truth
+) -> tuple[list[dict], dict, openpyxl.worksheet.worksheet.Worksheet]:
     """Rows (row_number + canonical values) and the 合计 row's amounts of one generated workbook."""
     wb = openpyxl.load_workbook(root / file_truth.source_file, data_only=True)
     ws = wb[file_truth.sheet]
-    grid = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
+    grid = {
+        (c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None
+    }
     columns: dict[int, str] = {}
     top = file_truth.header_rows[0]
     max_col = max(col for _, col in grid) if grid else 0
@@ -99,10 +103,21 @@ def read_file(root: Path, file_truth) -> tuple[list[dict], dict, openpyxl.worksh
     return rows, total, ws
 
 
-AMOUNTS = ("total_investment_wan", "contract_amount_wan", "funds_period_wan", "funds_cumulative_wan",
-           "foreign_usd_wan", "credit_share_pct")
-ENUMS = {"sector": "sector", "capital_origin": "capital_origin", "project_kind": "project_kind",
-         "status": "status", "high_tech": "yes_no"}
+AMOUNTS = (
+    "total_investment_wan",
+    "contract_amount_wan",
+    "funds_period_wan",
+    "funds_cumulative_wan",
+    "foreign_usd_wan",
+    "credit_share_pct",
+)
+ENUMS = {
+    "sector": "sector",
+    "capital_origin": "capital_origin",
+    "project_kind": "project_kind",
+    "status": "status",
+    "high_tech": "yes_no",
+}
 
 
 def parsed(row: dict) -> dict:
@@ -135,7 +150,9 @@ def check_files_against_truth(root: Path, truth) -> dict[str, tuple[dict, Decima
             continue
         rows, total, ws = read_file(root, f)
         assert resolver.resolve(unit_written(ws)) == f.unit_name, f.source_file
-        assert [r["row_number"] for r in rows] == sorted(r.row_number for r in truth.rows if r.source_file == f.source_file)
+        assert [r["row_number"] for r in rows] == sorted(
+            r.row_number for r in truth.rows if r.source_file == f.source_file
+        )
         loaded_sum = Decimal(0)
         for raw in rows:
             expected = by_pos[(f.source_file, raw["row_number"])]
@@ -143,14 +160,29 @@ def check_files_against_truth(root: Path, truth) -> dict[str, tuple[dict, Decima
                 continue
             values = parsed(raw)
             for key, value in expected.values.items():
-                if key in ("contact", "remarks", "signing_event", "investor_name", "ledger_id", "evidence_type"):
-                    assert (values.get(key) or None) == (None if value is None else reference.normalize_text(value)), key
+                if key in (
+                    "contact",
+                    "remarks",
+                    "signing_event",
+                    "investor_name",
+                    "ledger_id",
+                    "evidence_type",
+                ):
+                    assert (values.get(key) or None) == (
+                        None if value is None else reference.normalize_text(value)
+                    ), key
                 elif key == "project_name":
                     assert values[key] == reference.normalize_text(value)
                 elif key == "investor_uscc":
                     assert values[key] == value
                 else:
-                    assert values.get(key) == value, (f.source_file, raw["row_number"], key, values.get(key), value)
+                    assert values.get(key) == value, (
+                        f.source_file,
+                        raw["row_number"],
+                        key,
+                        values.get(key),
+                        value,
+                    )
             loaded_sum += values["funds_period_wan"]
         totals[f.source_file] = (total, loaded_sum)
     return totals

@@ -22,7 +22,11 @@ def latest_rows(truth):
 
 
 def _key(r) -> tuple:
-    return (r.unit_name, reference.normalize_text(r.values["project_name"]), r.values["investor_uscc"])
+    return (
+        r.unit_name,
+        reference.normalize_text(r.values["project_name"]),
+        r.values["investor_uscc"],
+    )
 
 
 def _prev_month(period):
@@ -49,14 +53,19 @@ def scan(truth) -> dict[str, set[Position]]:
             ti, contract = v.get("total_investment_wan"), v.get("contract_amount_wan")
             cum, funds = v["funds_cumulative_wan"], v["funds_period_wan"]
             before = previous.get(_key(r)) if linked else None
-            if ((ti is not None and (funds > ti or cum > ti)) or (contract is not None and cum > contract)
-                    or (before is not None and cum != before + funds)):
+            if (
+                (ti is not None and (funds > ti or cum > ti))
+                or (contract is not None and cum > contract)
+                or (before is not None and cum != before + funds)
+            ):
                 found["INFLATED_AMOUNT"].add((r.source_file, r.row_number))
             current[_key(r)] = cum
         previous = current
     groups = defaultdict(list)
     for r in rows:
-        groups[(r.year, r.values["investor_uscc"], reference.normalize_text(r.values["project_name"]))].append(r)
+        groups[
+            (r.year, r.values["investor_uscc"], reference.normalize_text(r.values["project_name"]))
+        ].append(r)
     for members in groups.values():
         shares = {r.unit_name: r.values.get("credit_share_pct") or Decimal(100) for r in members}
         if len(shares) > 1:
@@ -66,7 +75,11 @@ def scan(truth) -> dict[str, set[Position]]:
     for r in rows:
         earlier[r.year].add(r.values["investor_uscc"])
     for r in rows:
-        prior = set().union(*(s for y, s in earlier.items() if y < r.year)) if r.year > min(earlier) else set()
+        prior = (
+            set().union(*(s for y, s in earlier.items() if y < r.year))
+            if r.year > min(earlier)
+            else set()
+        )
         if r.values["project_kind"] == "新引进" and r.values["investor_uscc"] in prior:
             found["EARLIER_INVESTOR_NEW"].add((r.source_file, r.row_number))
     return dict(found)

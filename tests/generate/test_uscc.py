@@ -31,6 +31,8 @@ def test_corrupted_code_fails_only_on_its_check_char():
     assert not is_valid_uscc(bad)
 
 
-@pytest.mark.parametrize("bad", ["", "123", "91110000101623741", "9111000010162374IK", "91AB0000101623741K"])
+@pytest.mark.parametrize(
+    "bad", ["", "123", "91110000101623741", "9111000010162374IK", "91AB0000101623741K"]
+)
 def test_malformed_codes_are_invalid(bad):
     assert not is_valid_uscc(bad)

@@ -38,7 +38,12 @@ def test_every_row_read_is_loaded_quarantined_or_blank(generated):
     settings, truth = generated
     summary = ledger.load_new_submissions(settings, "run1")
     assert summary.files_seen == len(truth.files)
-    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined, summary.rows_ignored_blank) == (
+    assert (
+        summary.rows_read,
+        summary.rows_loaded,
+        summary.rows_quarantined,
+        summary.rows_ignored_blank,
+    ) == (
         truth.counts["rows_read"],
         truth.counts["rows_loaded"],
         truth.counts["rows_quarantined"],
@@ -64,7 +69,12 @@ def test_unit_and_month_come_from_the_sheet_not_the_file_name(generated):
     settings, truth = generated
     ledger.load_new_submissions(settings, "run1")
     with ledger.connect(settings) as con:
-        got = {r[0]: r[1:] for r in con.execute("select source_file, unit_name, year, month from submissions").fetchall()}
+        got = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select source_file, unit_name, year, month from submissions"
+            ).fetchall()
+        }
     for f in truth.files:
         assert got[f.source_file] == (f.unit_name, f.year, f.month), f.source_file
 
@@ -76,8 +86,12 @@ def test_a_copy_under_another_name_is_one_submission(generated):
     ledger.load_new_submissions(settings, "run1")
     with ledger.connect(settings) as con:
         sha = inbox.sha256_of(original)
-        assert con.execute("select count(*) from submissions where submission_id = ?", [sha]).fetchone() == (1,)
-        assert con.execute("select count(*) from inbox_files where sha256 = ?", [sha]).fetchone() == (2,)
+        assert con.execute(
+            "select count(*) from submissions where submission_id = ?", [sha]
+        ).fetchone() == (1,)
+        assert con.execute(
+            "select count(*) from inbox_files where sha256 = ?", [sha]
+        ).fetchone() == (2,)
 
 
 def test_a_changed_file_is_a_new_submission_and_the_old_one_stays(generated):
@@ -116,7 +130,9 @@ def test_a_killed_load_leaves_no_partial_submission_and_the_rerun_equals_a_clean
 ):
     settings, _truth = generated
     env = os.environ | {"ZHAOSHANG_FAIL_AT": point, "ZHAOSHANG_FAIL_MODE": "kill"}
-    child = subprocess.run([sys.executable, "-c", _LOAD_IN_CHILD], env=env, capture_output=True, check=False)
+    child = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_CHILD], env=env, capture_output=True, check=False
+    )
     assert child.returncode == -9  # SIGKILL: no cleanup ran
     with ledger.connect(settings) as con:
         assert ledger.conservation_gaps(con) == []  # committed submissions are whole
@@ -151,11 +167,19 @@ def test_a_sheet_without_a_unit_line_takes_the_unit_named_in_its_title(workspace
         "济阳镇,乡镇,济阳,2021,1000,10\n会亭镇,乡镇,会亭,2021,1000,10\n",
         encoding="utf-8",
     )
-    _minimal_form(workspace.submissions_dir / "a.xlsx", "济阳镇招商引资项目进展情况表", "报告期：2021年3月")
-    _minimal_form(workspace.submissions_dir / "b.xlsx", "招商引资项目进展情况表", "报告期：2021年3月")
+    _minimal_form(
+        workspace.submissions_dir / "a.xlsx", "济阳镇招商引资项目进展情况表", "报告期：2021年3月"
+    )
+    _minimal_form(
+        workspace.submissions_dir / "b.xlsx", "招商引资项目进展情况表", "报告期：2021年3月"
+    )
     summary = ledger.load_new_submissions(workspace, "run1")
     with ledger.connect(workspace) as con:
-        got = dict(con.execute("select file_name, coalesce(unit_name, reject_code) from submissions").fetchall())
+        got = dict(
+            con.execute(
+                "select file_name, coalesce(unit_name, reject_code) from submissions"
+            ).fetchall()
+        )
     assert got == {"a.xlsx": "济阳镇", "b.xlsx": "E_NO_UNIT"}
     assert summary.rows_loaded == 1
 
@@ -163,12 +187,22 @@ def test_a_sheet_without_a_unit_line_takes_the_unit_named_in_its_title(workspace
 @pytest.mark.parametrize(
     ("content", "encoding", "message"),
     [
-        ("unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n济阳镇,乡镇,,2021,1,1\n", "gbk", "UTF-8"),
+        (
+            "unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n济阳镇,乡镇,,2021,1,1\n",
+            "gbk",
+            "UTF-8",
+        ),
         ("unit_name,year\n济阳镇,2021\n", "utf-8", "target_funds_wan"),
-        ("unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n济阳镇,乡镇,,二〇二一,1,1\n", "utf-8", "第2行"),
+        (
+            "unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n济阳镇,乡镇,,二〇二一,1,1\n",
+            "utf-8",
+            "第2行",
+        ),
     ],
 )
-def test_an_unusable_roster_stops_the_load_with_a_clear_message(workspace, content, encoding, message):
+def test_an_unusable_roster_stops_the_load_with_a_clear_message(
+    workspace, content, encoding, message
+):
     from zhaoshang.reference import ReferenceDataError
 
     workspace.units_csv.write_bytes(content.encode(encoding))

@@ -30,7 +30,9 @@ def test_publish_replaces_the_warehouse_and_records_the_manifest(workspace):
     published = publish.publish(workspace, "run1", "2021-06-30")
     assert published.path == workspace.warehouse
     with publish.open_published(workspace) as con:
-        assert con.execute("select run_id, logical_date::varchar from audit.manifest").fetchone() == (
+        assert con.execute(
+            "select run_id, logical_date::varchar from audit.manifest"
+        ).fetchone() == (
             "run1",
             "2021-06-30",
         )
@@ -88,7 +90,7 @@ def test_a_build_missing_a_contract_table_is_not_published(workspace):
     _fake_build(workspace, "run2", 2)
     with duckdb.connect(str(publish.build_path(workspace, "run2"))) as con:
         con.execute("drop table audit.dq_flags")
-    with pytest.raises(publish.PublishCheckFailed, match="audit.dq_flags"):
+    with pytest.raises(publish.PublishCheckFailed, match=r"audit\.dq_flags"):
         publish.publish(workspace, "run2")
     assert _digest(workspace.warehouse) == before
 

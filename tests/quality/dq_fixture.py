@@ -108,9 +108,22 @@ class Fixture:
                    received_at, status, unit_name, unit_written, year, month, report_date, sheet,
                    rows_read, rows_loaded, rows_quarantined, rows_ignored_blank, load_run_id)
                values (?, ?, ?, 1000, ?, ?, 'loaded', ?, ?, ?, ?, null, ?, ?, ?, ?, 0, 'fixture')""",
-            [sha, source_file, Path(source_file).name, mtime, mtime, unit, unit, year, month, SHEET,
-             loaded + quarantined_rows, loaded, quarantined_rows],
-        )  # fmt: skip
+            [
+                sha,
+                source_file,
+                Path(source_file).name,
+                mtime,
+                mtime,
+                unit,
+                unit,
+                year,
+                month,
+                SHEET,
+                loaded + quarantined_rows,
+                loaded,
+                quarantined_rows,
+            ],
+        )
         self._inbox(source_file, sha, mtime)
         sums = {
             "total_investment_wan": 0.0,
@@ -126,12 +139,26 @@ class Fixture:
                        signed_date, status, total_investment_wan, contract_amount_wan,
                        funds_period_wan, funds_cumulative_wan, contact, credit_share_pct)
                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '已开工', ?, ?, ?, ?, ?, ?)""",
-                [sha, SHEET, row_number, i + 1, row.project_name,
-                 row.investor_name or f"{row.project_name}投资有限公司", row.investor_uscc,
-                 row.capital_origin, row.sector, row.project_kind, row.signed_date,
-                 row.total_investment_wan, row.contract_amount_wan, row.funds_period_wan,
-                 row.funds_cumulative_wan, f"张三 {PHONE}", row.credit_share_pct],
-            )  # fmt: skip
+                [
+                    sha,
+                    SHEET,
+                    row_number,
+                    i + 1,
+                    row.project_name,
+                    row.investor_name or f"{row.project_name}投资有限公司",
+                    row.investor_uscc,
+                    row.capital_origin,
+                    row.sector,
+                    row.project_kind,
+                    row.signed_date,
+                    row.total_investment_wan,
+                    row.contract_amount_wan,
+                    row.funds_period_wan,
+                    row.funds_cumulative_wan,
+                    f"张三 {PHONE}",
+                    row.credit_share_pct,
+                ],
+            )
             for column in sums:
                 sums[column] += getattr(row, column) or 0
             entry_id = f"{sha}|{SHEET}|{row_number}"
@@ -151,9 +178,16 @@ class Fixture:
             sums[column] += offset
         self.con.execute(
             """insert into sheet_totals values (?, ?, ?, ?, ?, ?, ?, null)""",
-            [sha, SHEET, total_row, sums["total_investment_wan"], sums["contract_amount_wan"],
-             sums["funds_period_wan"], sums["funds_cumulative_wan"]],
-        )  # fmt: skip
+            [
+                sha,
+                SHEET,
+                total_row,
+                sums["total_investment_wan"],
+                sums["contract_amount_wan"],
+                sums["funds_period_wan"],
+                sums["funds_cumulative_wan"],
+            ],
+        )
         total_id = f"{sha}|{SHEET}|{total_row}"
         if expect_total:
             self.expected.append(
@@ -173,8 +207,20 @@ class Fixture:
                    received_at, status, unit_name, unit_written, year, month, sheet, reject_code,
                    reason_zh, reason_en, load_run_id)
                values (?, ?, ?, 10, ?, ?, 'rejected', ?, ?, ?, ?, ?, 'E_FORMULA_NO_VALUE', ?, 'formula', 'fixture')""",
-            [sha, source_file, Path(source_file).name, mtime, mtime, unit, unit, year, month, SHEET, reason],
-        )  # fmt: skip
+            [
+                sha,
+                source_file,
+                Path(source_file).name,
+                mtime,
+                mtime,
+                unit,
+                unit,
+                year,
+                month,
+                SHEET,
+                reason,
+            ],
+        )
         self._inbox(source_file, sha, mtime)
         return sha
 
@@ -206,118 +252,372 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
     fx = Fixture(con)
 
     # ---- 2020: the earlier year (not on the 2021 roster: no missing-report checks for 2020)
-    fx.submission("济阳镇", 2020, 5, [
-        Row("年产10万吨饲料加工项目", FEED, total_investment_wan=5000, contract_amount_wan=3000,
-            funds_period_wan=500, funds_cumulative_wan=500),
-    ])  # fmt: skip
-    fx.submission("济阳镇", 2020, 6, [
-        Row("冷链物流中心", COLD, total_investment_wan=3000, contract_amount_wan=2500,
-            funds_period_wan=300, funds_cumulative_wan=300),
-    ])  # fmt: skip
-    fx.submission("城关镇", 2020, 6, [
-        Row("服装加工厂", CLOTH, total_investment_wan=2000, contract_amount_wan=1500,
-            funds_period_wan=200, funds_cumulative_wan=200),
-    ])  # fmt: skip
-    fx.submission("会亭镇", 2020, 12, [
-        Row("光伏电站项目", SOLAR, total_investment_wan=6000, contract_amount_wan=5000,
-            funds_period_wan=1000, funds_cumulative_wan=1000),
-        Row("药材种植基地", HERB, sector="一产", total_investment_wan=2000, contract_amount_wan=1500,
-            funds_period_wan=500, funds_cumulative_wan=500),
-        Row("有机肥厂项目", FERTILIZER, total_investment_wan=3000, contract_amount_wan=2000,
-            funds_period_wan=400, funds_cumulative_wan=900),
-    ])  # fmt: skip
+    fx.submission(
+        "济阳镇",
+        2020,
+        5,
+        [
+            Row(
+                "年产10万吨饲料加工项目",
+                FEED,
+                total_investment_wan=5000,
+                contract_amount_wan=3000,
+                funds_period_wan=500,
+                funds_cumulative_wan=500,
+            ),
+        ],
+    )
+    fx.submission(
+        "济阳镇",
+        2020,
+        6,
+        [
+            Row(
+                "冷链物流中心",
+                COLD,
+                total_investment_wan=3000,
+                contract_amount_wan=2500,
+                funds_period_wan=300,
+                funds_cumulative_wan=300,
+            ),
+        ],
+    )
+    fx.submission(
+        "城关镇",
+        2020,
+        6,
+        [
+            Row(
+                "服装加工厂",
+                CLOTH,
+                total_investment_wan=2000,
+                contract_amount_wan=1500,
+                funds_period_wan=200,
+                funds_cumulative_wan=200,
+            ),
+        ],
+    )
+    fx.submission(
+        "会亭镇",
+        2020,
+        12,
+        [
+            Row(
+                "光伏电站项目",
+                SOLAR,
+                total_investment_wan=6000,
+                contract_amount_wan=5000,
+                funds_period_wan=1000,
+                funds_cumulative_wan=1000,
+            ),
+            Row(
+                "药材种植基地",
+                HERB,
+                sector="一产",
+                total_investment_wan=2000,
+                contract_amount_wan=1500,
+                funds_period_wan=500,
+                funds_cumulative_wan=500,
+            ),
+            Row(
+                "有机肥厂项目",
+                FERTILIZER,
+                total_investment_wan=3000,
+                contract_amount_wan=2000,
+                funds_period_wan=400,
+                funds_cumulative_wan=900,
+            ),
+        ],
+    )
 
     # ---- 2021: data for January and March only (nobody reported February)
-    fx.submission("济阳镇", 2021, 1, [
-        Row("年产十万吨饲料加工项目", FEED, total_investment_wan=5000, contract_amount_wan=3000,
-            funds_period_wan=100, funds_cumulative_wan=100, signed_date=date(2021, 1, 10),
-            expect=("OLD_AS_NEW", "earlier_year_same_project")),
-        # clean look-alike: phase 2 of an earlier investor's project, with its own 2021 contract
-        Row("冷链物流中心二期项目", COLD, total_investment_wan=4000, contract_amount_wan=2000,
-            funds_period_wan=200, funds_cumulative_wan=200, signed_date=date(2021, 1, 5)),
-        Row("新能源电池项目", BATTERY, total_investment_wan=3000, contract_amount_wan=2000,
-            funds_period_wan=300, funds_cumulative_wan=300, signed_date=date(2021, 1, 8)),
-        # 元 typed into the 万元 column
-        Row("家具制造项目", FURNITURE, total_investment_wan=500, contract_amount_wan=500,
-            funds_period_wan=5_000_000, funds_cumulative_wan=5_000_000,
-            expect=("INFLATED_AMOUNT", "yuan_as_wan")),
-    ])  # fmt: skip
-    fx.submission("济阳镇", 2021, 3, [
-        Row("新能源电池项目", BATTERY, total_investment_wan=3000, contract_amount_wan=2000,
-            funds_period_wan=100, funds_cumulative_wan=400, signed_date=date(2021, 1, 8)),
-        Row("冷链物流中心二期项目", COLD, total_investment_wan=4000, contract_amount_wan=2000,
-            funds_period_wan=100, funds_cumulative_wan=300, signed_date=date(2021, 1, 5)),
-        Row("农产品电商中心", ECOM, total_investment_wan=1000, contract_amount_wan=800,
-            funds_period_wan=100, funds_cumulative_wan=100, capital_origin="省内县外"),
-    ])  # fmt: skip
+    fx.submission(
+        "济阳镇",
+        2021,
+        1,
+        [
+            Row(
+                "年产十万吨饲料加工项目",
+                FEED,
+                total_investment_wan=5000,
+                contract_amount_wan=3000,
+                funds_period_wan=100,
+                funds_cumulative_wan=100,
+                signed_date=date(2021, 1, 10),
+                expect=("OLD_AS_NEW", "earlier_year_same_project"),
+            ),
+            # clean look-alike: phase 2 of an earlier investor's project, with its own 2021 contract
+            Row(
+                "冷链物流中心二期项目",
+                COLD,
+                total_investment_wan=4000,
+                contract_amount_wan=2000,
+                funds_period_wan=200,
+                funds_cumulative_wan=200,
+                signed_date=date(2021, 1, 5),
+            ),
+            Row(
+                "新能源电池项目",
+                BATTERY,
+                total_investment_wan=3000,
+                contract_amount_wan=2000,
+                funds_period_wan=300,
+                funds_cumulative_wan=300,
+                signed_date=date(2021, 1, 8),
+            ),
+            # 元 typed into the 万元 column
+            Row(
+                "家具制造项目",
+                FURNITURE,
+                total_investment_wan=500,
+                contract_amount_wan=500,
+                funds_period_wan=5_000_000,
+                funds_cumulative_wan=5_000_000,
+                expect=("INFLATED_AMOUNT", "yuan_as_wan"),
+            ),
+        ],
+    )
+    fx.submission(
+        "济阳镇",
+        2021,
+        3,
+        [
+            Row(
+                "新能源电池项目",
+                BATTERY,
+                total_investment_wan=3000,
+                contract_amount_wan=2000,
+                funds_period_wan=100,
+                funds_cumulative_wan=400,
+                signed_date=date(2021, 1, 8),
+            ),
+            Row(
+                "冷链物流中心二期项目",
+                COLD,
+                total_investment_wan=4000,
+                contract_amount_wan=2000,
+                funds_period_wan=100,
+                funds_cumulative_wan=300,
+                signed_date=date(2021, 1, 5),
+            ),
+            Row(
+                "农产品电商中心",
+                ECOM,
+                total_investment_wan=1000,
+                contract_amount_wan=800,
+                funds_period_wan=100,
+                funds_cumulative_wan=100,
+                capital_origin="省内县外",
+            ),
+        ],
+    )
 
-    fx.submission("城关镇", 2021, 1, [
-        # one project claimed by two units, 100 % each
-        Row("智能装备产业园", SMART, total_investment_wan=10000, contract_amount_wan=8000,
-            funds_period_wan=1000, funds_cumulative_wan=1000,
-            expect=("DUPLICATE_CLAIM", "shares_over_100")),
-        # clean look-alike: shared project with declared shares 60 + 40
-        Row("商贸物流园", LOGISTICS, total_investment_wan=3000, contract_amount_wan=2000,
-            funds_period_wan=120, funds_cumulative_wan=120, credit_share_pct=60),
-        Row("纺织服装项目", TEXTILE, total_investment_wan=2000, contract_amount_wan=1500,
-            funds_period_wan=800, funds_cumulative_wan=800),
-        # phase 2 of an earlier investor's project, but no 2021 contract: the rule cannot tell
-        Row("服装加工厂二期", CLOTH, total_investment_wan=1000, contract_amount_wan=None,
-            funds_period_wan=100, funds_cumulative_wan=100,
-            expect=("OLD_AS_NEW", "phase_two_unverified")),
-    ], total_offset={"funds_period_wan": 500}, expect_total=("TOTAL_MISMATCH", "total_above_rows"))  # fmt: skip
+    fx.submission(
+        "城关镇",
+        2021,
+        1,
+        [
+            # one project claimed by two units, 100 % each
+            Row(
+                "智能装备产业园",
+                SMART,
+                total_investment_wan=10000,
+                contract_amount_wan=8000,
+                funds_period_wan=1000,
+                funds_cumulative_wan=1000,
+                expect=("DUPLICATE_CLAIM", "shares_over_100"),
+            ),
+            # clean look-alike: shared project with declared shares 60 + 40
+            Row(
+                "商贸物流园",
+                LOGISTICS,
+                total_investment_wan=3000,
+                contract_amount_wan=2000,
+                funds_period_wan=120,
+                funds_cumulative_wan=120,
+                credit_share_pct=60,
+            ),
+            Row(
+                "纺织服装项目",
+                TEXTILE,
+                total_investment_wan=2000,
+                contract_amount_wan=1500,
+                funds_period_wan=800,
+                funds_cumulative_wan=800,
+            ),
+            # phase 2 of an earlier investor's project, but no 2021 contract: the rule cannot tell
+            Row(
+                "服装加工厂二期",
+                CLOTH,
+                total_investment_wan=1000,
+                contract_amount_wan=None,
+                funds_period_wan=100,
+                funds_cumulative_wan=100,
+                expect=("OLD_AS_NEW", "phase_two_unverified"),
+            ),
+        ],
+        total_offset={"funds_period_wan": 500},
+        expect_total=("TOTAL_MISMATCH", "total_above_rows"),
+    )
     # a first March file with an absurd amount, superseded by a correction: never flagged
-    fx.submission("城关镇", 2021, 3, [
-        Row("建材加工项目", BUILDING, total_investment_wan=1000, contract_amount_wan=1000,
-            funds_period_wan=99_999_999, funds_cumulative_wan=99_999_999),
-    ], mtime=datetime(2021, 4, 1, 9), label="初报")  # fmt: skip
-    fx.submission("城关镇", 2021, 3, [
-        Row("纺织服装项目", TEXTILE, total_investment_wan=2000, contract_amount_wan=1500,
-            funds_period_wan=50, funds_cumulative_wan=600,
-            expect=("INFLATED_AMOUNT", "cumulative_backwards")),
-        Row("建材加工项目", BUILDING, total_investment_wan=1000, contract_amount_wan=1000,
-            funds_period_wan=1200, funds_cumulative_wan=1200,
-            expect=("INFLATED_AMOUNT", "above_total_investment,above_contract")),
-    ], mtime=datetime(2021, 4, 5, 9), label="更正")  # fmt: skip
+    fx.submission(
+        "城关镇",
+        2021,
+        3,
+        [
+            Row(
+                "建材加工项目",
+                BUILDING,
+                total_investment_wan=1000,
+                contract_amount_wan=1000,
+                funds_period_wan=99_999_999,
+                funds_cumulative_wan=99_999_999,
+            ),
+        ],
+        mtime=datetime(2021, 4, 1, 9),
+        label="初报",
+    )
+    fx.submission(
+        "城关镇",
+        2021,
+        3,
+        [
+            Row(
+                "纺织服装项目",
+                TEXTILE,
+                total_investment_wan=2000,
+                contract_amount_wan=1500,
+                funds_period_wan=50,
+                funds_cumulative_wan=600,
+                expect=("INFLATED_AMOUNT", "cumulative_backwards"),
+            ),
+            Row(
+                "建材加工项目",
+                BUILDING,
+                total_investment_wan=1000,
+                contract_amount_wan=1000,
+                funds_period_wan=1200,
+                funds_cumulative_wan=1200,
+                expect=("INFLATED_AMOUNT", "above_total_investment,above_contract"),
+            ),
+        ],
+        mtime=datetime(2021, 4, 5, 9),
+        label="更正",
+    )
 
-    fx.submission("会亭镇", 2021, 1, [
-        Row("智能装备产业园", SMART, total_investment_wan=10000, contract_amount_wan=8000,
-            funds_period_wan=1000, funds_cumulative_wan=1000, credit_share_pct=100,
-            expect=("DUPLICATE_CLAIM", "shares_over_100")),
-        Row("商贸物流园", LOGISTICS, total_investment_wan=3000, contract_amount_wan=2000,
-            funds_period_wan=80, funds_cumulative_wan=80, credit_share_pct=40),
-        # clean look-alike: 续建 of a project introduced in December 2020, cumulative consistent
-        Row("光伏电站项目", SOLAR, project_kind="续建", total_investment_wan=6000,
-            contract_amount_wan=5000, funds_period_wan=200, funds_cumulative_wan=1200),
-        # cumulative ≠ December's cumulative + January's funds
-        Row("药材种植基地", HERB, project_kind="续建", sector="一产", total_investment_wan=2000,
-            contract_amount_wan=1500, funds_period_wan=100, funds_cumulative_wan=900,
-            expect=("INFLATED_AMOUNT", "cumulative_mismatch")),
-        # the investor is registered in the county: not outside capital
-        Row("农机合作社项目", LOCAL_FARM, capital_origin="省外",
-            expect=("LOCAL_AS_OUTSIDE", "county_registered_investor")),
-        # clean look-alike: a local investor declared as local money
-        Row("本地超市项目", LOCAL_SHOP, capital_origin="县内", sector="三产"),
-        Row("包装材料项目", PACK_BAD_CHECK, expect=("INVALID_USCC", "check_digit_mismatch")),
-        Row(f"废旧物资回收项目（联系{PHONE}）", SHORT_USCC, capital_origin="县内",
-            expect=("INVALID_USCC", "malformed")),
-    ], quarantined_rows=1, total_offset={"funds_period_wan": 300},
-        expect_total=("TOTAL_MISMATCH", "differs_with_quarantined_rows"))  # fmt: skip
-    fx.submission("会亭镇", 2021, 3, [
-        Row("光伏电站项目", SOLAR, project_kind="续建", total_investment_wan=6000,
-            contract_amount_wan=5000, funds_period_wan=300, funds_cumulative_wan=1500),
-        # re-signed as new under the very same name: 以旧充新 only — its cumulative restarting
-        # below last year's is what re-signing means, not a second finding
-        Row("有机肥厂项目", FERTILIZER, total_investment_wan=3000, contract_amount_wan=2000,
-            funds_period_wan=100, funds_cumulative_wan=100, signed_date=date(2021, 3, 2),
-            expect=("OLD_AS_NEW", "earlier_year_same_project")),
-    ])  # fmt: skip
+    fx.submission(
+        "会亭镇",
+        2021,
+        1,
+        [
+            Row(
+                "智能装备产业园",
+                SMART,
+                total_investment_wan=10000,
+                contract_amount_wan=8000,
+                funds_period_wan=1000,
+                funds_cumulative_wan=1000,
+                credit_share_pct=100,
+                expect=("DUPLICATE_CLAIM", "shares_over_100"),
+            ),
+            Row(
+                "商贸物流园",
+                LOGISTICS,
+                total_investment_wan=3000,
+                contract_amount_wan=2000,
+                funds_period_wan=80,
+                funds_cumulative_wan=80,
+                credit_share_pct=40,
+            ),
+            # clean look-alike: 续建 of a project introduced in December 2020, cumulative consistent
+            Row(
+                "光伏电站项目",
+                SOLAR,
+                project_kind="续建",
+                total_investment_wan=6000,
+                contract_amount_wan=5000,
+                funds_period_wan=200,
+                funds_cumulative_wan=1200,
+            ),
+            # cumulative ≠ December's cumulative + January's funds
+            Row(
+                "药材种植基地",
+                HERB,
+                project_kind="续建",
+                sector="一产",
+                total_investment_wan=2000,
+                contract_amount_wan=1500,
+                funds_period_wan=100,
+                funds_cumulative_wan=900,
+                expect=("INFLATED_AMOUNT", "cumulative_mismatch"),
+            ),
+            # the investor is registered in the county: not outside capital
+            Row(
+                "农机合作社项目",
+                LOCAL_FARM,
+                capital_origin="省外",
+                expect=("LOCAL_AS_OUTSIDE", "county_registered_investor"),
+            ),
+            # clean look-alike: a local investor declared as local money
+            Row("本地超市项目", LOCAL_SHOP, capital_origin="县内", sector="三产"),
+            Row("包装材料项目", PACK_BAD_CHECK, expect=("INVALID_USCC", "check_digit_mismatch")),
+            Row(
+                f"废旧物资回收项目（联系{PHONE}）",
+                SHORT_USCC,
+                capital_origin="县内",
+                expect=("INVALID_USCC", "malformed"),
+            ),
+        ],
+        quarantined_rows=1,
+        total_offset={"funds_period_wan": 300},
+        expect_total=("TOTAL_MISMATCH", "differs_with_quarantined_rows"),
+    )
+    fx.submission(
+        "会亭镇",
+        2021,
+        3,
+        [
+            Row(
+                "光伏电站项目",
+                SOLAR,
+                project_kind="续建",
+                total_investment_wan=6000,
+                contract_amount_wan=5000,
+                funds_period_wan=300,
+                funds_cumulative_wan=1500,
+            ),
+            # re-signed as new under the very same name: 以旧充新 only — its cumulative restarting
+            # below last year's is what re-signing means, not a second finding
+            Row(
+                "有机肥厂项目",
+                FERTILIZER,
+                total_investment_wan=3000,
+                contract_amount_wan=2000,
+                funds_period_wan=100,
+                funds_cumulative_wan=100,
+                signed_date=date(2021, 3, 2),
+                expect=("OLD_AS_NEW", "earlier_year_same_project"),
+            ),
+        ],
+    )
 
-    fx.submission("财政局", 2021, 1, [
-        Row("争取省级专项资金", None, sector="专项资金", total_investment_wan=None,
-            contract_amount_wan=None, funds_period_wan=500, funds_cumulative_wan=500,
-            investor_name="河南省财政厅"),
-    ])  # fmt: skip
+    fx.submission(
+        "财政局",
+        2021,
+        1,
+        [
+            Row(
+                "争取省级专项资金",
+                None,
+                sector="专项资金",
+                total_investment_wan=None,
+                contract_amount_wan=None,
+                funds_period_wan=500,
+                funds_cumulative_wan=500,
+                investor_name="河南省财政厅",
+            ),
+        ],
+    )
     fx.rejected("财政局", 2021, 3)
     fx.missing("财政局", 2021, 3, "only_rejected")
     fx.missing("盐务局", 2021, 1, "no_report")
@@ -340,4 +640,4 @@ def read_flags(build_db: Path) -> list[dict]:
     with duckdb.connect(str(build_db), read_only=True) as con:
         cursor = con.execute("select * from dq.gx_flags order by rule, entry_id")
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]

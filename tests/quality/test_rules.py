@@ -44,9 +44,14 @@ def test_nothing_else_is_flagged(dq_build):
     ]
     assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 17
     assert dq_build.summary["by_rule"] == {
-        "OLD_AS_NEW": 3, "INFLATED_AMOUNT": 4, "DUPLICATE_CLAIM": 2, "LOCAL_AS_OUTSIDE": 1,
-        "INVALID_USCC": 2, "TOTAL_MISMATCH": 2, "MISSING_REPORT": 3,
-    }  # fmt: skip
+        "OLD_AS_NEW": 3,
+        "INFLATED_AMOUNT": 4,
+        "DUPLICATE_CLAIM": 2,
+        "LOCAL_AS_OUTSIDE": 1,
+        "INVALID_USCC": 2,
+        "TOTAL_MISMATCH": 2,
+        "MISSING_REPORT": 3,
+    }
 
 
 def test_clean_look_alikes_are_checked_not_skipped(dq_build):
@@ -129,9 +134,13 @@ def test_evidence_tells_the_inspector_where_and_why(dq_build):
 
 def test_nobody_is_missing_in_a_month_nobody_reported(dq_build):
     assert not [f for f in dq_build.flags if f["rule"] == "MISSING_REPORT" and f["month"] == 2]
-    assert sorted((f["unit_name"], f["month"]) for f in dq_build.flags if f["rule"] == "MISSING_REPORT") == [
-        ("盐务局", 1), ("盐务局", 3), ("财政局", 3),
-    ]  # fmt: skip
+    assert sorted(
+        (f["unit_name"], f["month"]) for f in dq_build.flags if f["rule"] == "MISSING_REPORT"
+    ) == [
+        ("盐务局", 1),
+        ("盐务局", 3),
+        ("财政局", 3),
+    ]
 
 
 def test_no_phone_number_in_any_flag(dq_build):
@@ -213,6 +222,8 @@ def test_the_real_flags_make_a_clean_alert(dq_build):
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert alert.subject.startswith("【招商引资疑点】新增17条：以旧充新3、以小充大4、拼凑挂靠2")
     assert alert.alert_key in alert.subject
-    assert "城关镇（共 5 条）" in text and "会亭镇（共 7 条）" in text and "盐务局（共 2 条）" in text
+    assert (
+        "城关镇（共 5 条）" in text and "会亭镇（共 7 条）" in text and "盐务局（共 2 条）" in text
+    )
     for body in (text, alert.body_html, alert.subject):
         assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)

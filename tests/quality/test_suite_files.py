@@ -16,9 +16,14 @@ def test_one_expectation_per_rule_tagged_with_rule_and_severity():
     rules = load_rules()
     assert [e["meta"]["rule"] for e in suite["expectations"]] == [r.rule for r in rules]
     assert {r.rule for r in rules} == {
-        "OLD_AS_NEW", "INFLATED_AMOUNT", "DUPLICATE_CLAIM", "LOCAL_AS_OUTSIDE", "INVALID_USCC",
-        "TOTAL_MISMATCH", "MISSING_REPORT",
-    }  # fmt: skip
+        "OLD_AS_NEW",
+        "INFLATED_AMOUNT",
+        "DUPLICATE_CLAIM",
+        "LOCAL_AS_OUTSIDE",
+        "INVALID_USCC",
+        "TOTAL_MISMATCH",
+        "MISSING_REPORT",
+    }
     for rule, expectation in zip(rules, suite["expectations"], strict=True):
         assert expectation["type"] == "expect_column_values_to_be_null"
         assert expectation["kwargs"] == {"column": rule.feature_column}

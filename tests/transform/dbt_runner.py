@@ -40,12 +40,17 @@ def dbt(args: list[str], *, ledger: Path, raw_dir: Path, build_db: Path, work_di
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     command = [
-        str(Path(sys.executable).with_name("dbt")), *args,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
-    ]  # fmt: skip
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
     started = time.perf_counter()
     proc = subprocess.run(
         command, check=False, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR
@@ -85,4 +90,4 @@ def query(build: Build, sql: str, params: list | None = None) -> list[dict]:
     with duckdb.connect(str(build.build_db), read_only=True) as con:
         cursor = con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r)) for r in cursor.fetchall()]
+        return [dict(zip(names, r, strict=False)) for r in cursor.fetchall()]

@@ -34,10 +34,19 @@ from zhaoshang.settings import Settings
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Alert", "Transport", "build_email", "compose_failure_notice", "compose_flags_alert",
-    "deliver_pending", "new_open_flags", "notify_failure", "queue_alert", "queue_new_flags",
-    "run_after_publish", "smtp_transport",
-]  # fmt: skip
+    "Alert",
+    "Transport",
+    "build_email",
+    "compose_failure_notice",
+    "compose_flags_alert",
+    "deliver_pending",
+    "new_open_flags",
+    "notify_failure",
+    "queue_alert",
+    "queue_new_flags",
+    "run_after_publish",
+    "smtp_transport",
+]
 
 
 def new_open_flags(
@@ -112,7 +121,7 @@ def notify_failure(
             queued = queue_alert(con, alert)
             delivery = deliver_pending(settings, con=con, send=send)
         return {"alert_key": alert.alert_key, "queued": queued, **delivery}
-    except Exception as exc:  # noqa: BLE001 - no outbox: best effort, straight to the transport or a file
+    except Exception as exc:
         log.warning("outbox unavailable for the failure notice: %s", mask_pii(str(exc))[:300])
         try:
             smtp = settings.smtp()

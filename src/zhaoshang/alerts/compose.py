@@ -26,9 +26,19 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 DETAIL_LIMIT = 200  # rows listed in the body; the workbook has all of them
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 WORKBOOK_HEADERS = (
-    "单位", "年", "月", "规则", "规则代码", "严重程度", "项目名称", "文件", "工作表", "行号",
-    "疑点说明", "疑点编号（flag_key）",
-)  # fmt: skip
+    "单位",
+    "年",
+    "月",
+    "规则",
+    "规则代码",
+    "严重程度",
+    "项目名称",
+    "文件",
+    "工作表",
+    "行号",
+    "疑点说明",
+    "疑点编号（flag_key）",
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
@@ -132,10 +142,15 @@ def compose_flags_alert(
         )
     rows.sort(
         key=lambda r: (
-            r["unit_name"], order.get(r["rule"], 99), -SEVERITY_RANK.get(r["severity"], 0),
-            r["year"] or 0, r["month"] or 0, r["source_file"], r["row_number"] or 0,
+            r["unit_name"],
+            order.get(r["rule"], 99),
+            -SEVERITY_RANK.get(r["severity"], 0),
+            r["year"] or 0,
+            r["month"] or 0,
+            r["source_file"],
+            r["row_number"] or 0,
         )
-    )  # fmt: skip
+    )
     total = len(rows)
     rule_counts: dict[str, int] = {}
     unit_counts: dict[str, dict[str, int]] = {}

@@ -93,11 +93,18 @@ def queue_alert(
                    body_html, attachment, attachment_name, recipients, attempts)
                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)""",
             [
-                alert.alert_key, alert.kind, alert.run_id, alert.created_at, alert.subject,
-                alert.body_text, alert.body_html, alert.attachment, alert.attachment_name,
+                alert.alert_key,
+                alert.kind,
+                alert.run_id,
+                alert.created_at,
+                alert.subject,
+                alert.body_text,
+                alert.body_html,
+                alert.attachment,
+                alert.attachment_name,
                 ",".join(alert.recipients),
             ],
-        )  # fmt: skip
+        )
         if flag_keys:
             con.executemany(
                 "insert or ignore into alerted_flags (flag_key, alert_key) values (?, ?)",

@@ -20,9 +20,18 @@ from zhaoshang.settings import Settings
 log = logging.getLogger(__name__)
 
 FLAG_COLUMNS = (
-    "flag_key", "rule", "severity", "unit_name", "year", "month", "project_name",
-    "source_file", "sheet", "row_number", "evidence",
-)  # fmt: skip
+    "flag_key",
+    "rule",
+    "severity",
+    "unit_name",
+    "year",
+    "month",
+    "project_name",
+    "source_file",
+    "sheet",
+    "row_number",
+    "evidence",
+)
 DECIDED = {"confirmed", "dismissed"}
 
 
@@ -66,7 +75,7 @@ def read_flags(warehouse: Path, table: str = "audit.dq_flags") -> list[dict]:
             )
         wanted = [c for c in (*FLAG_COLUMNS, "status") if c in columns]
         cursor = con.execute(f"select {', '.join(wanted)} from {table} order by flag_key")
-        return [dict(zip(wanted, row)) for row in cursor.fetchall()]
+        return [dict(zip(wanted, row, strict=False)) for row in cursor.fetchall()]
 
 
 def open_flags(flags: list[dict], decisions: dict[str, str]) -> list[dict]:

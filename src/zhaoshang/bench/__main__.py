@@ -13,16 +13,33 @@ from zhaoshang.bench import report, runner
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m zhaoshang.bench", description=runner.__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--scenario", choices=("county_year", "province_year", "all"), default="all")
-    parser.add_argument("--counties", type=int, help="province-year counties (default 150; --quick: 10)")
-    parser.add_argument("--quick", action="store_true", help="province-year of 10 counties, openpyxl sample 30")
-    parser.add_argument("--reps", type=int, default=1, help="repetitions of every stage but openpyxl (medians)")
-    parser.add_argument("--openpyxl-sample", type=int, help="files read with openpyxl (default 100)")
-    parser.add_argument("--profile", action="store_true", help="also break ingestion down (cProfile)")
+    parser = argparse.ArgumentParser(
+        prog="python -m zhaoshang.bench",
+        description=runner.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--scenario", choices=("county_year", "province_year", "all"), default="all"
+    )
+    parser.add_argument(
+        "--counties", type=int, help="province-year counties (default 150; --quick: 10)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="province-year of 10 counties, openpyxl sample 30"
+    )
+    parser.add_argument(
+        "--reps", type=int, default=1, help="repetitions of every stage but openpyxl (medians)"
+    )
+    parser.add_argument(
+        "--openpyxl-sample", type=int, help="files read with openpyxl (default 100)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also break ingestion down (cProfile)"
+    )
     parser.add_argument("--regenerate", action="store_true", help="regenerate cached inboxes")
-    parser.add_argument("--keep-work", action="store_true", help="keep the scratch ledgers and logs")
+    parser.add_argument(
+        "--keep-work", action="store_true", help="keep the scratch ledgers and logs"
+    )
     args = parser.parse_args(argv)
     args.counties = args.counties or (10 if args.quick else report.PROVINCE_COUNTIES)
     args.openpyxl_sample = args.openpyxl_sample or (30 if args.quick else 100)
@@ -34,15 +51,20 @@ def main(argv: list[str] | None = None) -> int:
     started = time.strftime("%Y%m%dT%H%M%S")
     results = {
         "started": started,
-        "args": {k: v for k, v in vars(args).items()},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0],
-                    "loadavg_at_start": os.getloadavg(),
-                    "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE")},
+        "args": dict(vars(args).items()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "loadavg_at_start": os.getloadavg(),
+            "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
+        },
         "cases": [],
-    }  # fmt: skip
+    }
     for case in runner.cases(args.scenario, args.counties):
-        measured = runner.bench_case(case, args.reps, args.openpyxl_sample, args.profile, args.keep_work,
-                                     args.regenerate)  # fmt: skip
+        measured = runner.bench_case(
+            case, args.reps, args.openpyxl_sample, args.profile, args.keep_work, args.regenerate
+        )
         measured["derived"] = report.derive(measured)
         results["cases"].append(measured)
     runner.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -52,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     for case in results["cases"]:
         print(report.table(case), end="\n\n")
     print(f"results: {out}")
-    failed = [f"{c['key']}:{name}" for c in results["cases"] for name, runs in c["stages"].items()
-              if not all(r["ok"] for r in runs)]  # fmt: skip
+    failed = [
+        f"{c['key']}:{name}"
+        for c in results["cases"]
+        for name, runs in c["stages"].items()
+        if not all(r["ok"] for r in runs)
+    ]
     if failed:
         print("failed stages: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0

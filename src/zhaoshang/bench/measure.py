@@ -13,6 +13,7 @@ Peak memory is taken two ways, both for the stage's process tree only:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -68,17 +69,17 @@ def _sample_tree_rss(pid: int, done: threading.Event, peak: list[int]) -> None:
         total = 0
         try:
             for proc in [root, *root.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
         except psutil.Error:
             pass
         peak[0] = max(peak[0], total)
         done.wait(SAMPLE_INTERVAL_S)
 
 
-def run_process(command: list[str], env: dict[str, str], log_path: Path) -> tuple[int, float, float, float]:
+def run_process(
+    command: list[str], env: dict[str, str], log_path: Path
+) -> tuple[int, float, float, float]:
     """Run ``command`` with stdout+stderr to ``log_path``: (exit code, wall s, max RSS MB, tree RSS MB)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     rss_path = log_path.with_suffix(".maxrss")
@@ -88,7 +89,9 @@ def run_process(command: list[str], env: dict[str, str], log_path: Path) -> tupl
         started = time.perf_counter()
         proc = subprocess.Popen(launcher, env=env, stdout=log, stderr=subprocess.STDOUT)
         done, peak = threading.Event(), [0]
-        sampler = threading.Thread(target=_sample_tree_rss, args=(proc.pid, done, peak), daemon=True)
+        sampler = threading.Thread(
+            target=_sample_tree_rss, args=(proc.pid, done, peak), daemon=True
+        )
         sampler.start()
         code = proc.wait()
         wall = time.perf_counter() - started
@@ -107,9 +110,16 @@ def run_stage(stage: str, env: dict[str, str], work: Path, *extra: str) -> Measu
     code, wall, max_rss, tree_rss = run_process(command, env, out.with_suffix(".log"))
     data = json.loads(out.read_text(encoding="utf-8")) if code == 0 and out.exists() else {}
     return Measured(
-        stage=stage, ok=bool(data), seconds=data.get("seconds"), cpu_s=data.get("cpu_seconds"), process_s=wall, max_rss_mb=max_rss,
-        tree_rss_mb=tree_rss, result=data.get("result", {}), log=str(out.with_suffix(".log")),
-    )  # fmt: skip
+        stage=stage,
+        ok=bool(data),
+        seconds=data.get("seconds"),
+        cpu_s=data.get("cpu_seconds"),
+        process_s=wall,
+        max_rss_mb=max_rss,
+        tree_rss_mb=tree_rss,
+        result=data.get("result", {}),
+        log=str(out.with_suffix(".log")),
+    )
 
 
 def run_command(stage: str, command: list[str], env: dict[str, str], work: Path) -> Measured:

@@ -47,5 +47,9 @@ def profile_call(call: Callable[[], dict], text_path: Path) -> dict:
     buffer = io.StringIO()
     pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(40)
     text_path.write_text(buffer.getvalue(), encoding="utf-8")
-    return {"loader": result, "profiled_seconds": round(total, 3), "components": components,
-            "profile_text": str(text_path)}
+    return {
+        "loader": result,
+        "profiled_seconds": round(total, 3),
+        "components": components,
+        "profile_text": str(text_path),
+    }

@@ -41,8 +41,9 @@ def derive(case: dict) -> dict:
         "ingestion_files_per_s": _ratio(files, load),
         "ingestion_rows_per_s": _ratio(rows, load),
         "ingestion_over_raw_parse": _ratio(load, raw),
-        "ingestion_cpu_over_raw_parse_cpu": _ratio(_median(stages.get("load"), "cpu_s"),
-                                                   _median(stages.get("raw_calamine"), "cpu_s")),
+        "ingestion_cpu_over_raw_parse_cpu": _ratio(
+            _median(stages.get("load"), "cpu_s"), _median(stages.get("raw_calamine"), "cpu_s")
+        ),
         "goal_ratio": GOAL_RATIO,
         "openpyxl_over_calamine": _ratio(openpyxl_total, raw),
     }
@@ -52,19 +53,35 @@ def derive(case: dict) -> dict:
             a, b = _median(full, key), _median(empty, key)
             derived[f"{stage}_{suffix}"] = a
             derived[f"{stage}_empty_ledger_{suffix}"] = b
-            derived[f"{stage}_data_dependent_{suffix}"] = a - b if a is not None and b is not None else None
+            derived[f"{stage}_data_dependent_{suffix}"] = (
+                a - b if a is not None and b is not None else None
+            )
     derived["dbt_version_s"] = median_seconds(stages.get("dbt --version"))
     counties = data.get("counties", 1)
     if counties > 1 and counties != PROVINCE_COUNTIES and load is not None:
         scale = PROVINCE_COUNTIES / counties  # files and rows grow linearly with counties
         derived["projection_to_150_counties"] = {
-            "scale": scale, "files": round(files * scale), "rows_read": round(rows * scale),
-            "ingestion_s_linear": load * scale, "raw_calamine_s_linear": raw * scale if raw else None,
-        }  # fmt: skip
+            "scale": scale,
+            "files": round(files * scale),
+            "rows_read": round(rows * scale),
+            "ingestion_s_linear": load * scale,
+            "raw_calamine_s_linear": raw * scale if raw else None,
+        }
     return derived
 
 
-COLUMNS = ("stage", "s", "CPU s", "process s", "empty ledger s", "files/s", "rows/s", "RSS MB max", "RSS MB tree", "note")
+COLUMNS = (
+    "stage",
+    "s",
+    "CPU s",
+    "process s",
+    "empty ledger s",
+    "files/s",
+    "rows/s",
+    "RSS MB max",
+    "RSS MB tree",
+    "note",
+)
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -73,16 +90,29 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 or digits == 0 else f"{value:,.{digits}f}"
 
 
-def _row(label: str, runs: list[dict] | None, empty: list[dict] | None = None, files: int | None = None,
-         rows: int | None = None, note: str = "") -> list[str]:  # fmt: skip
+def _row(
+    label: str,
+    runs: list[dict] | None,
+    empty: list[dict] | None = None,
+    files: int | None = None,
+    rows: int | None = None,
+    note: str = "",
+) -> list[str]:
     seconds = median_seconds(runs)
     if runs and seconds is None:
         note = "FAILED, see log " + runs[-1].get("log", "")
     return [
-        label, _fmt(seconds), _fmt(_median(runs, "cpu_s")), _fmt(_median(runs, "process_s"), 1), _fmt(median_seconds(empty)),
-        _fmt(_ratio(files, seconds), 0), _fmt(_ratio(rows, seconds), 0),
-        _fmt(_median(runs, "max_rss_mb"), 0), _fmt(_median(runs, "tree_rss_mb"), 0), note,
-    ]  # fmt: skip
+        label,
+        _fmt(seconds),
+        _fmt(_median(runs, "cpu_s")),
+        _fmt(_median(runs, "process_s"), 1),
+        _fmt(median_seconds(empty)),
+        _fmt(_ratio(files, seconds), 0),
+        _fmt(_ratio(rows, seconds), 0),
+        _fmt(_median(runs, "max_rss_mb"), 0),
+        _fmt(_median(runs, "tree_rss_mb"), 0),
+        note,
+    ]
 
 
 def _data_dependent(d: dict, stage: str) -> str:
@@ -105,29 +135,77 @@ def table(case: dict) -> str:
     gx = next((r["result"] for r in stages.get("validate", []) if r["ok"]), {})
     reps = len(stages.get("load", []))
     body = [
-        _row("raw parse: calamine, all sheets", stages.get("raw_calamine"), None, files, rows,
-             "the reference: 1.0x"),
-        _row(f"raw parse: openpyxl r/o, {sample} files", stages.get("raw_openpyxl"), None, sample, None,
-             f"all files ~{_fmt(d['raw_openpyxl_projected_s'], 1)} s = {_times(d['openpyxl_over_calamine'])} calamine"),
-        _row("ingestion: load_submissions", stages.get("load"), None, files, rows,
-             f"{_times(d['ingestion_over_raw_parse'])} raw calamine (goal <= {GOAL_RATIO}x); "
-             f"CPU {_times(d['ingestion_cpu_over_raw_parse_cpu'])}"),
-        _row("dbt pass 1: features", stages.get("features"), stages.get("empty:features"), None, rows,
-             _data_dependent(d, "features")),
-        _row("GX: validate_entries", stages.get("validate"), stages.get("empty:validate"), None,
-             gx.get("entries_checked"),
-             f"{gx.get('entries_checked', '?')} entries, {gx.get('flags', '?')} flags; " + _data_dependent(d, "validate")),
-        _row("dbt pass 2: marts", stages.get("marts"), stages.get("empty:marts"), None, rows,
-             _data_dependent(d, "marts")),
-        _row("dbt docs generate", stages.get("docs"), stages.get("empty:docs"), None, None,
-             "second half of build_marts"),
-        _row("dbt --version", stages.get("dbt --version"), None, None, None, "bare dbt CLI start-up"),
-    ]  # fmt: skip
+        _row(
+            "raw parse: calamine, all sheets",
+            stages.get("raw_calamine"),
+            None,
+            files,
+            rows,
+            "the reference: 1.0x",
+        ),
+        _row(
+            f"raw parse: openpyxl r/o, {sample} files",
+            stages.get("raw_openpyxl"),
+            None,
+            sample,
+            None,
+            f"all files ~{_fmt(d['raw_openpyxl_projected_s'], 1)} s = {_times(d['openpyxl_over_calamine'])} calamine",
+        ),
+        _row(
+            "ingestion: load_submissions",
+            stages.get("load"),
+            None,
+            files,
+            rows,
+            f"{_times(d['ingestion_over_raw_parse'])} raw calamine (goal <= {GOAL_RATIO}x); "
+            f"CPU {_times(d['ingestion_cpu_over_raw_parse_cpu'])}",
+        ),
+        _row(
+            "dbt pass 1: features",
+            stages.get("features"),
+            stages.get("empty:features"),
+            None,
+            rows,
+            _data_dependent(d, "features"),
+        ),
+        _row(
+            "GX: validate_entries",
+            stages.get("validate"),
+            stages.get("empty:validate"),
+            None,
+            gx.get("entries_checked"),
+            f"{gx.get('entries_checked', '?')} entries, {gx.get('flags', '?')} flags; "
+            + _data_dependent(d, "validate"),
+        ),
+        _row(
+            "dbt pass 2: marts",
+            stages.get("marts"),
+            stages.get("empty:marts"),
+            None,
+            rows,
+            _data_dependent(d, "marts"),
+        ),
+        _row(
+            "dbt docs generate",
+            stages.get("docs"),
+            stages.get("empty:docs"),
+            None,
+            None,
+            "second half of build_marts",
+        ),
+        _row(
+            "dbt --version", stages.get("dbt --version"), None, None, None, "bare dbt CLI start-up"
+        ),
+    ]
     lines = [
-        (f"{case['key']}: {files:,} files, {rows:,} rows read; median of {reps} run(s); "
-         f"load average {case['loadavg'][0]:.1f} -> {case['loadavg'][1]:.1f} on {case['cpus']} CPUs"),
-        ("s = the stage's call in its own process; CPU s includes its children (workers, dbt); "
-         "rows/s = ledger rows (GX: entries) per s"),
+        (
+            f"{case['key']}: {files:,} files, {rows:,} rows read; median of {reps} run(s); "
+            f"load average {case['loadavg'][0]:.1f} -> {case['loadavg'][1]:.1f} on {case['cpus']} CPUs"
+        ),
+        (
+            "s = the stage's call in its own process; CPU s includes its children (workers, dbt); "
+            "rows/s = ledger rows (GX: entries) per s"
+        ),
         *_aligned([list(COLUMNS), *body]),
     ]
     projection = d.get("projection_to_150_counties")
@@ -147,16 +225,33 @@ def _profile_lines(stages: dict, files: int) -> list[str]:
     if profiled is None:
         return []
     total = profiled["result"]["profiled_seconds"]
-    title = (f"ingestion breakdown (loader process under cProfile, {total:.2f} s; "
-             f"profile: {profiled['result']['profile_text']})")  # fmt: skip
+    title = (
+        f"ingestion breakdown (loader process under cProfile, {total:.2f} s; "
+        f"profile: {profiled['result']['profile_text']})"
+    )
     out = ["", title]
     rows = [["component", "s", "share"]]
     for label, seconds in profiled["result"]["components"].items():
         rows.append([label, f"{seconds:.2f}", f"{seconds / total:.0%}" if total else "-"])
-    inproc, sandboxed = median_seconds(stages.get("parse_inprocess")), median_seconds(stages.get("parse_sandboxed"))
+    inproc, sandboxed = (
+        median_seconds(stages.get("parse_inprocess")),
+        median_seconds(stages.get("parse_sandboxed")),
+    )
     raw = median_seconds(stages.get("raw_calamine"))
-    rows.append(["project reader alone, 1 process, no sandbox", _fmt(inproc), f"{_times(_ratio(inproc, raw))} calamine"])
-    rows.append(["project reader via sandbox pool (read_submissions)", _fmt(sandboxed), f"{_times(_ratio(sandboxed, raw))} calamine"])
+    rows.append(
+        [
+            "project reader alone, 1 process, no sandbox",
+            _fmt(inproc),
+            f"{_times(_ratio(inproc, raw))} calamine",
+        ]
+    )
+    rows.append(
+        [
+            "project reader via sandbox pool (read_submissions)",
+            _fmt(sandboxed),
+            f"{_times(_ratio(sandboxed, raw))} calamine",
+        ]
+    )
     return out + _aligned(rows)
 
 
@@ -164,7 +259,10 @@ def _aligned(rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
     for k, r in enumerate(rows):
-        cells = [c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        cells = [
+            c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=False))
+        ]
         out.append("  ".join(cells).rstrip())
         if k == 0:
             out.append("  ".join("-" * w for w in widths))

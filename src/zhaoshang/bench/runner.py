@@ -109,10 +109,16 @@ def _run(stages: dict[str, list[Measured]], name: str, measured: Measured) -> Me
     stages.setdefault(name, []).append(measured)
     status = f"{measured.seconds:.2f} s" if measured.ok else "FAILED"
     cpu = f"CPU {measured.cpu_s:.1f} s, " if measured.cpu_s is not None else ""
-    print(f"  {name:<28} {status:>10}  ({cpu}process {measured.process_s:.1f} s, "
-          f"peak RSS {measured.max_rss_mb:.0f} MB, tree {measured.tree_rss_mb:.0f} MB)", flush=True)  # fmt: skip
+    print(
+        f"  {name:<28} {status:>10}  ({cpu}process {measured.process_s:.1f} s, "
+        f"peak RSS {measured.max_rss_mb:.0f} MB, tree {measured.tree_rss_mb:.0f} MB)",
+        flush=True,
+    )
     if not measured.ok:
-        print("    log: " + measured.log + "\n    " + log_tail(measured).replace("\n", "\n    "), flush=True)
+        print(
+            "    log: " + measured.log + "\n    " + log_tail(measured).replace("\n", "\n    "),
+            flush=True,
+        )
     return measured
 
 
@@ -134,20 +140,32 @@ def _repetition(stages: dict[str, list[Measured]], raw: Path, scratch: _Scratch)
     env = _env(raw, empty)
     if _run(stages, "empty:init", run_stage("init_empty", env, empty)).ok:
         _chain(stages, "empty:", env, empty)
-    _run(stages, "dbt --version", run_command("dbt_version", [dbt_executable(), "--version"], env, empty))
+    _run(
+        stages,
+        "dbt --version",
+        run_command("dbt_version", [dbt_executable(), "--version"], env, empty),
+    )
 
 
-def bench_case(case: Case, reps: int, openpyxl_sample: int, profile: bool, keep: bool,
-               regenerate: bool) -> dict:  # fmt: skip
+def bench_case(
+    case: Case, reps: int, openpyxl_sample: int, profile: bool, keep: bool, regenerate: bool
+) -> dict:
     raw, meta = ensure_inbox(case, regenerate)
-    print(f"\n== {case.key}: {meta['files']} files, {meta['rows_read']} rows "
-          f"({'cached' if meta['cached'] else 'generated'} inbox {raw})", flush=True)  # fmt: skip
+    print(
+        f"\n== {case.key}: {meta['files']} files, {meta['rows_read']} rows "
+        f"({'cached' if meta['cached'] else 'generated'} inbox {raw})",
+        flush=True,
+    )
     stages: dict[str, list[Measured]] = {}
     load_before = os.getloadavg()[0]
     scratch = _Scratch(case.key, keep)
     try:
         work = scratch.new("raw")
-        _run(stages, "raw_openpyxl", run_stage("raw_openpyxl", _env(raw, work), work, "--sample", str(openpyxl_sample)))
+        _run(
+            stages,
+            "raw_openpyxl",
+            run_stage("raw_openpyxl", _env(raw, work), work, "--sample", str(openpyxl_sample)),
+        )
         for _rep in range(reps):
             _repetition(stages, raw, scratch)
         if profile:
@@ -158,13 +176,18 @@ def bench_case(case: Case, reps: int, openpyxl_sample: int, profile: bool, keep:
             _run(stages, "parse_inprocess", run_stage("parse_inprocess", env, work))
             _run(stages, "parse_sandboxed", run_stage("parse_sandboxed", env, work))
     finally:
-        scratch.keep = scratch.keep or any(not m.ok for runs in stages.values() for m in runs)  # logs
+        scratch.keep = scratch.keep or any(
+            not m.ok for runs in stages.values() for m in runs
+        )  # logs
         scratch.close()
     return {
-        "key": case.key, "inbox": str(raw), "data": meta, "cpus": os.cpu_count(),
+        "key": case.key,
+        "inbox": str(raw),
+        "data": meta,
+        "cpus": os.cpu_count(),
         "loadavg": (load_before, os.getloadavg()[0]),  # other work on the machine skews wall times
         "stages": {k: [m.as_dict() for m in v] for k, v in stages.items()},
-    }  # fmt: skip
+    }
 
 
 def _keep_profile_text(measured: Measured, key: str) -> None:

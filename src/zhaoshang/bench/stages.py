@@ -28,7 +28,10 @@ RUN_ID = "bench"
 
 def cpu_seconds() -> float:
     """User + system CPU of this process and of the children it has waited for (workers, dbt)."""
-    usages = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    usages = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return sum(u.ru_utime + u.ru_stime for u in usages)
 
 
@@ -191,10 +194,19 @@ def docs(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
 STAGES: dict[str, Callable[[Settings, argparse.Namespace], Callable[[], dict]]] = {
     f.__name__: f
     for f in (
-        raw_calamine, raw_openpyxl, init_empty, load, load_profiled, parse_inprocess,
-        parse_sandboxed, features, validate, marts, docs,
+        raw_calamine,
+        raw_openpyxl,
+        init_empty,
+        load,
+        load_profiled,
+        parse_inprocess,
+        parse_sandboxed,
+        features,
+        validate,
+        marts,
+        docs,
     )
-}  # fmt: skip
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="write the stage's JSON result here")
     parser.add_argument("--sample", type=int, default=100, help="files for raw_openpyxl")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("great_expectations", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     install_pii_filter()

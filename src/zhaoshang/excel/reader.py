@@ -227,9 +227,16 @@ def _read_sheet(
     layout = chosen.layout
     for extra in check.extra:
         warnings.append(
-            Problem("W_EXTRA_COLUMN", source_file, sheet_name, row_number=layout.first_row, column_index=extra.column_index,
-                    header=extra.written, detail=safe_raw_value(extra.written))
-        )  # fmt: skip
+            Problem(
+                "W_EXTRA_COLUMN",
+                source_file,
+                sheet_name,
+                row_number=layout.first_row,
+                column_index=extra.column_index,
+                header=extra.written,
+                detail=safe_raw_value(extra.written),
+            )
+        )
     footer_rows: list[list[object]] = []
     above_header = lines_text(grid[: layout.first_row - 1])
     columns = _columns(check, package, sheet_amount_unit(above_header), today)
@@ -458,7 +465,9 @@ class _RowReader:
         problems: dict[int, list[Problem]] = {}  # position in ``project`` -> problems
         positions = {i: k for k, i in enumerate(project)} if self.attention else {}
         columns_out = []
-        by_column = list(zip(*[grid[i] for i in project]))  # calamine rows are rectangular
+        by_column = list(
+            zip(*[grid[i] for i in project], strict=False)
+        )  # calamine rows are rectangular
         for column in self.columns:
             cells = by_column[column.index] if by_column else ()
             out, has_special, has_none = column.converter.convert_all(cells)
@@ -469,8 +478,8 @@ class _RowReader:
         names = [c.name for c in self.columns]
         rows = (
             [
-                ParsedRow(i + 1, dict(zip(names, values)))
-                for i, values in zip(project, zip(*columns_out))
+                ParsedRow(i + 1, dict(zip(names, values, strict=False)))
+                for i, values in zip(project, zip(*columns_out, strict=False), strict=False)
             ]
             if columns_out
             else [ParsedRow(i + 1, {}) for i in project]

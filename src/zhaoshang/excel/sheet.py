@@ -168,9 +168,28 @@ _NUMBERED_NOTE = re.compile(r"\d{1,2}[、.]\D.{8,}")
 # heading contains one of these words (or starts like a heading); project rows, the vast
 # majority, skip the full checks. Kept in step with _FOOTER and _TOTAL above.
 _SPECIAL_WORDS = (
-    "填表", "填报", "制表", "统计", "经办", "审核", "复核", "负责", "领导", "联系", "电话", "手机",
-    "说明", "注:", "注：", "附注", "日期", "合计", "总计", "小计", "其中",
-)  # fmt: skip
+    "填表",
+    "填报",
+    "制表",
+    "统计",
+    "经办",
+    "审核",
+    "复核",
+    "负责",
+    "领导",
+    "联系",
+    "电话",
+    "手机",
+    "说明",
+    "注:",
+    "注：",
+    "附注",
+    "日期",
+    "合计",
+    "总计",
+    "小计",
+    "其中",
+)
 _SPECIAL_START = re.compile(
     r"(?:^|\t)\s*(?:[一二三四五六七八九十]+\s*[、.．]|[(（][一二三四五六七八九十]+[)）]|\d{1,2}\s*[、.．])"
 )

@@ -105,7 +105,7 @@ def _ole_problem(data: bytes, source_file: str | None) -> SubmissionRejected:
     try:
         office = msoffcrypto.OfficeFile(io.BytesIO(data))
         encrypted = isinstance(office, OOXMLFile) and office.is_encrypted()
-    except Exception:  # noqa: BLE001 - any unreadable CFB is still "not an .xlsx"
+    except Exception:
         encrypted = False
     return reject("E_ENCRYPTED" if encrypted else "E_LEGACY_XLS", source_file)
 

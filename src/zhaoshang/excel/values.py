@@ -61,7 +61,7 @@ def invisible_chars() -> re.Pattern[str]:
             ranges.append(code)
     # Collapse consecutive code points into ranges for a compact character class.
     parts, start, prev = [], ranges[0], ranges[0]
-    for code in ranges[1:] + [-1]:
+    for code in [*ranges[1:], -1]:
         if code == prev + 1:
             prev = code
             continue

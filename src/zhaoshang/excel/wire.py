@@ -74,10 +74,12 @@ def decode(data: dict[str, Any]) -> ParsedSubmission:
         rows = [_decode_row(r) for r in data["_rows"]]
     else:
         names = data["_names"]
-        columns = [_decode_column(_dtype(n), c) for n, c in zip(names, data["_columns"])]
+        columns = [
+            _decode_column(_dtype(n), c) for n, c in zip(names, data["_columns"], strict=False)
+        ]
         rows = [
-            ParsedRow(n, dict(zip(names, values)))
-            for n, values in zip(data["_row_numbers"], zip(*columns))
+            ParsedRow(n, dict(zip(names, values, strict=False)))
+            for n, values in zip(data["_row_numbers"], zip(*columns, strict=False), strict=False)
         ]
         if not names:
             rows = [ParsedRow(n, {}) for n in data["_row_numbers"]]

@@ -69,7 +69,7 @@ def handle(request: bytes) -> tuple[tuple[str, object], bool]:
     except MemoryError:
         # The heap may be fragmented or half-built: answer, then let the parent start afresh.
         return ("rejected", Problem("E_RESOURCE_LIMIT", source_file)), False
-    except Exception as error:  # noqa: BLE001 - reported by type only, never by message
+    except Exception as error:
         sys.stderr.write(
             f"zhaoshang.excel.worker: {type(error).__name__}\n{''.join(traceback.format_tb(error.__traceback__))}"
         )

@@ -45,7 +45,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = [
-    "BAD_FILE_CODES", "PRESETS", "SEED_TABLE", "Messiness", "Scenario", "Truth", "bad_files", "county_year",
-    "generate_inbox", "is_valid_uscc", "main", "make_uscc", "province_year", "seed_half_year", "small",
-    "uscc_check_char", "with_anomalies",
+    "BAD_FILE_CODES",
+    "PRESETS",
+    "SEED_TABLE",
+    "Messiness",
+    "Scenario",
+    "Truth",
+    "bad_files",
+    "county_year",
+    "generate_inbox",
+    "is_valid_uscc",
+    "main",
+    "make_uscc",
+    "province_year",
+    "seed_half_year",
+    "small",
+    "uscc_check_char",
+    "with_anomalies",
 ]

@@ -50,12 +50,24 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
     if args.scenario == "county_year":
         return county_year(**seed)
     if args.scenario == "small":
-        return small(**year, **months, **({} if args.units is None else {"units": args.units}), **seed)
+        return small(
+            **year, **months, **({} if args.units is None else {"units": args.units}), **seed
+        )
     if args.scenario == "province_year":
-        return province_year(**({} if args.counties is None else {"counties": args.counties}), **year, **months, **seed)
+        return province_year(
+            **({} if args.counties is None else {"counties": args.counties}),
+            **year,
+            **months,
+            **seed,
+        )
     bad = ALL_BAD_FILES if args.all_bad_files else SAMPLE_BAD_FILES
-    scenario = with_anomalies(**year, **months, bad_files=bad, **seed,
-                              **({} if args.units is None else {"units": args.units}))
+    scenario = with_anomalies(
+        **year,
+        **months,
+        bad_files=bad,
+        **seed,
+        **({} if args.units is None else {"units": args.units}),
+    )
     if args.bomb_mb is not None:
         from dataclasses import replace
 
@@ -64,20 +76,40 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zhaoshang.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", required=True, type=Path, help="inbox folder (reference/ and submissions/ go below it)")
+    parser = argparse.ArgumentParser(
+        prog="python -m zhaoshang.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="inbox folder (reference/ and submissions/ go below it)",
+    )
     parser.add_argument("--scenario", choices=sorted(PRESETS), default="anomalies")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--year", type=int, help="main year (small, anomalies, province_year)")
     parser.add_argument("--months", type=parse_months, help="main-year months, e.g. 1-6 or 1,2,3")
     parser.add_argument("--units", type=int, help="number of units (small, anomalies)")
     parser.add_argument("--counties", type=int, help="number of counties (province_year)")
-    parser.add_argument("--all-bad-files", action="store_true", help="anomalies: every bad-file kind (incl. the zip bomb)")
-    parser.add_argument("--bomb-mb", type=int, help="uncompressed size of the zip bomb (default 300)")
+    parser.add_argument(
+        "--all-bad-files",
+        action="store_true",
+        help="anomalies: every bad-file kind (incl. the zip bomb)",
+    )
+    parser.add_argument(
+        "--bomb-mb", type=int, help="uncompressed size of the zip bomb (default 300)"
+    )
     parser.add_argument("--truth", type=Path, help="write the full truth as JSON here")
-    parser.add_argument("--no-readme", action="store_true", help="do not write DIR/README.md (the truth summary)")
-    parser.add_argument("--force", action="store_true", help="replace DIR/submissions even if not written by the generator")
+    parser.add_argument(
+        "--no-readme", action="store_true", help="do not write DIR/README.md (the truth summary)"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace DIR/submissions even if not written by the generator",
+    )
     args = parser.parse_args(argv)
 
     scenario = build_scenario(args)
@@ -91,10 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.truth:
         truth.to_json(args.truth, include_rows=scenario.truth_rows)
     if not args.no_readme:
-        write_readme(args.out, truth, ["python -m zhaoshang.generate", *(argv if argv is not None else sys.argv[1:])])
+        write_readme(
+            args.out,
+            truth,
+            ["python -m zhaoshang.generate", *(argv if argv is not None else sys.argv[1:])],
+        )
     c = truth.counts
-    print(f"{scenario.name}: {c['files']} files ({c['files_rejected']} bad), {c['rows_read']} rows, "
-          f"{len(truth.anomalies)} anomalies, {c['rows_quarantined']} rows to quarantine, {elapsed:.1f} s -> {args.out}")
+    print(
+        f"{scenario.name}: {c['files']} files ({c['files_rejected']} bad), {c['rows_read']} rows, "
+        f"{len(truth.anomalies)} anomalies, {c['rows_quarantined']} rows to quarantine, {elapsed:.1f} s -> {args.out}"
+    )
     return 0
 
 

@@ -33,30 +33,58 @@ EXPECTED_CODE = {
     "xml_entity": "E_XML_ENTITY",
     "zip_bomb": "E_TOO_LARGE",
 }
-assert set(EXPECTED_CODE) == set(ALL_BAD_FILES) and all(c in MESSAGES for c in EXPECTED_CODE.values())
+assert set(EXPECTED_CODE) == set(ALL_BAD_FILES) and all(
+    c in MESSAGES for c in EXPECTED_CODE.values()
+)
 
 UNKNOWN_UNIT = "县老干部局"
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 
 
-def _form_bytes(unit: UnitSpec, year: int, month: int, rng: random.Random, drop: str | None = None) -> bytes:
+def _form_bytes(
+    unit: UnitSpec, year: int, month: int, rng: random.Random, drop: str | None = None
+) -> bytes:
     """A plain county form (two made-up rows) as xlsx bytes, optionally without one column."""
     rows = [
-        RowData({"project_name": "示例纺织服装项目", "investor_name": "上海市示例纺织有限公司",
-                 "investor_uscc": "91310115MA1K3A0B4U", "capital_origin": "省外", "sector": "二产",
-                 "project_kind": "新引进", "signed_date": date(year, month, 5), "status": "已签约",
-                 "total_investment_wan": Decimal(300), "contract_amount_wan": Decimal(200),
-                 "funds_period_wan": Decimal(50), "funds_cumulative_wan": Decimal(50)}),
-        RowData({"project_name": "示例食品加工项目", "investor_name": "郑州市示例食品有限公司",
-                 "capital_origin": "省内县外", "sector": "二产", "project_kind": "新引进",
-                 "signed_date": date(year, month, 9), "total_investment_wan": Decimal(120),
-                 "funds_period_wan": Decimal(0), "funds_cumulative_wan": Decimal(0)}),
+        RowData(
+            {
+                "project_name": "示例纺织服装项目",
+                "investor_name": "上海市示例纺织有限公司",
+                "investor_uscc": "91310115MA1K3A0B4U",
+                "capital_origin": "省外",
+                "sector": "二产",
+                "project_kind": "新引进",
+                "signed_date": date(year, month, 5),
+                "status": "已签约",
+                "total_investment_wan": Decimal(300),
+                "contract_amount_wan": Decimal(200),
+                "funds_period_wan": Decimal(50),
+                "funds_cumulative_wan": Decimal(50),
+            }
+        ),
+        RowData(
+            {
+                "project_name": "示例食品加工项目",
+                "investor_name": "郑州市示例食品有限公司",
+                "capital_origin": "省内县外",
+                "sector": "二产",
+                "project_kind": "新引进",
+                "signed_date": date(year, month, 9),
+                "total_investment_wan": Decimal(120),
+                "funds_period_wan": Decimal(0),
+                "funds_cumulative_wan": Decimal(0),
+            }
+        ),
     ]
     report = Report(unit, year, month, rows, date(year + (month == 12), month % 12 + 1, 2))
     rendered = render(report, Messiness.none(), "xlsxwriter", rng)
     if drop:
         sheet = rendered.spec.sheets[rendered.spec.active]
-        col = next(c.col for c in sheet.cells if c.row == rendered.header_rows[0] and c.value == rendered.columns[drop])
+        col = next(
+            c.col
+            for c in sheet.cells
+            if c.row == rendered.header_rows[0] and c.value == rendered.columns[drop]
+        )
         sheet.cells = [c for c in sheet.cells if c.col != col or c.row < rendered.header_rows[0]]
     return workbook_bytes(rendered.spec, "xlsxwriter")
 
@@ -64,7 +92,10 @@ def _form_bytes(unit: UnitSpec, year: int, month: int, rng: random.Random, drop:
 def _rewrite_sheet(xlsx: bytes, edit) -> bytes:
     """Copy an xlsx, passing the first worksheet's XML through ``edit(xml, zip_out, info)``."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
@@ -75,8 +106,10 @@ def _rewrite_sheet(xlsx: bytes, edit) -> bytes:
 
 
 def _with_entity(xlsx: bytes) -> bytes:
-    doctype = (b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-               b'<!ENTITY ext SYSTEM "file:///etc/passwd">]>')
+    doctype = (
+        b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY ext SYSTEM "file:///etc/passwd">]>'
+    )
 
     def edit(xml: bytes, dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         head, sep, rest = xml.partition(b"?>")
@@ -129,8 +162,15 @@ def _legacy_bytes(rng: random.Random) -> bytes:
     return header + bytes(rng.randrange(256) for _ in range(4096 - len(header)))
 
 
-def bad_files(out_dir: Path, kinds: tuple[str, ...] = ALL_BAD_FILES, year: int = 2021, month: int = 1,
-              unit_name: str = "济阳镇", seed: int = 0, bomb_mb: int = 300) -> list[RejectedTruth]:
+def bad_files(
+    out_dir: Path,
+    kinds: tuple[str, ...] = ALL_BAD_FILES,
+    year: int = 2021,
+    month: int = 1,
+    unit_name: str = "济阳镇",
+    seed: int = 0,
+    bomb_mb: int = 300,
+) -> list[RejectedTruth]:
     """Write one bad file per kind below ``out_dir/submissions``; return the expected rejections."""
     out_dir = Path(out_dir)
     rng = random.Random(f"bad:{seed}")
@@ -139,7 +179,9 @@ def bad_files(out_dir: Path, kinds: tuple[str, ...] = ALL_BAD_FILES, year: int =
     expected = []
     for kind in kinds:
         if kind not in EXPECTED_CODE:
-            raise ValueError(f"unknown bad-file kind {kind!r}; choose from {', '.join(ALL_BAD_FILES)}")
+            raise ValueError(
+                f"unknown bad-file kind {kind!r}; choose from {', '.join(ALL_BAD_FILES)}"
+            )
         name, data, note = _bad_file(kind, unit, year, month, rng, bomb_mb)
         path = out_dir / folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +190,9 @@ def bad_files(out_dir: Path, kinds: tuple[str, ...] = ALL_BAD_FILES, year: int =
     return expected
 
 
-def _bad_file(kind: str, unit: UnitSpec, year: int, month: int, rng: random.Random, bomb_mb: int) -> tuple[str, bytes, str]:
+def _bad_file(
+    kind: str, unit: UnitSpec, year: int, month: int, rng: random.Random, bomb_mb: int
+) -> tuple[str, bytes, str]:
     u = unit.unit_name
     if kind == "empty":
         return "新建 XLSX 工作表.xlsx", b"", "0 字节"
@@ -162,12 +206,28 @@ def _bad_file(kind: str, unit: UnitSpec, year: int, month: int, rng: random.Rand
     if kind == "legacy_xls":
         return f"{u}{month}月报表（WPS）.xlsx", _legacy_bytes(rng), "OLE 复合文档头（旧版 .xls）"
     if kind == "missing_header":
-        return f"{u}{month}月报表（旧模板）.xlsx", _form_bytes(unit, year, month, rng, drop="sector"), "缺少“产业类别”列"
+        return (
+            f"{u}{month}月报表（旧模板）.xlsx",
+            _form_bytes(unit, year, month, rng, drop="sector"),
+            "缺少“产业类别”列",
+        )
     if kind == "unknown_unit":
         other = UnitSpec(UNKNOWN_UNIT, DEPARTMENT, ())
-        return f"{UNKNOWN_UNIT}{month}月.xlsx", _form_bytes(other, year, month, rng), f"填报单位“{UNKNOWN_UNIT}”不在名册"
+        return (
+            f"{UNKNOWN_UNIT}{month}月.xlsx",
+            _form_bytes(other, year, month, rng),
+            f"填报单位“{UNKNOWN_UNIT}”不在名册",
+        )
     if kind == "xml_entity":
-        return f"{u}{month}月报表(1).xlsx", _with_entity(_form_bytes(unit, year, month, rng)), "工作表 XML 含 DOCTYPE/ENTITY"
+        return (
+            f"{u}{month}月报表(1).xlsx",
+            _with_entity(_form_bytes(unit, year, month, rng)),
+            "工作表 XML 含 DOCTYPE/ENTITY",
+        )
     if kind == "zip_bomb":
-        return f"{u}{month}月报表（大）.xlsx", _with_bomb(_form_bytes(unit, year, month, rng), bomb_mb), f"解压后约 {bomb_mb} MB 空白"
+        return (
+            f"{u}{month}月报表（大）.xlsx",
+            _with_bomb(_form_bytes(unit, year, month, rng), bomb_mb),
+            f"解压后约 {bomb_mb} MB 空白",
+        )
     raise ValueError(kind)

@@ -25,7 +25,13 @@ from zhaoshang.generate.writers import SheetSpec, WorkbookSpec
 TITLE = "招商引资项目进展情况表"
 DROPPABLE = ("seq", "high_tech", "signing_event", "remarks", "status", "contact", "foreign_usd_wan")
 OFFERED_OPTIONAL = ("ledger_id", "credit_share_pct", "start_date", "evidence_type")
-TOTALLED = ("total_investment_wan", "contract_amount_wan", "funds_period_wan", "funds_cumulative_wan", "foreign_usd_wan")
+TOTALLED = (
+    "total_investment_wan",
+    "contract_amount_wan",
+    "funds_period_wan",
+    "funds_cumulative_wan",
+    "foreign_usd_wan",
+)
 ENUM_DTYPES = ("sector", "capital_origin", "project_kind", "status", "yes_no")
 DATE_FORMATS = ("yyyy-mm-dd", 'yyyy"年"m"月"d"日"', "yyyy/m/d")
 _BRACKET = re.compile(r"[（(][^)）]*[)）]")
@@ -84,8 +90,12 @@ def amount_text(value: Decimal, rng: random.Random) -> tuple[str, str]:
 
 def date_text(d: date, rng: random.Random) -> tuple[str, str]:
     style = rng.choice(("ymd_cn", "dotted", "slashed", "iso"))
-    text = {"ymd_cn": f"{d.year}年{d.month}月{d.day}日", "dotted": f"{d.year}.{d.month}.{d.day}",
-            "slashed": f"{d.year}/{d.month}/{d.day}", "iso": d.isoformat()}[style]
+    text = {
+        "ymd_cn": f"{d.year}年{d.month}月{d.day}日",
+        "dotted": f"{d.year}.{d.month}.{d.day}",
+        "slashed": f"{d.year}/{d.month}/{d.day}",
+        "iso": d.isoformat(),
+    }[style]
     return style, text
 
 
@@ -96,14 +106,21 @@ def noisy_name(name: str, rng: random.Random) -> tuple[str, str]:
         options.append("fullwidth_ascii")
     style = rng.choice(options)
     i = rng.randint(1, max(1, len(name) - 1))
-    text = {"lead_space": " " + name, "trail_space": name + "  ", "zero_width": name[:i] + "\u200b" + name[i:],
-            "ideographic_space": name + "\u3000", "fullwidth_ascii": name.translate(_FULLWIDTH)}[style]
+    text = {
+        "lead_space": " " + name,
+        "trail_space": name + "  ",
+        "zero_width": name[:i] + "\u200b" + name[i:],
+        "ideographic_space": name + "\u3000",
+        "fullwidth_ascii": name.translate(_FULLWIDTH),
+    }[style]
     if reference.normalize_text(text) != reference.normalize_text(name):
         return "plain", name
     return style, text
 
 
-def unit_text(unit_name: str, aliases: tuple[str, ...], mess: Messiness, rng: random.Random) -> tuple[str, list[str]]:
+def unit_text(
+    unit_name: str, aliases: tuple[str, ...], mess: Messiness, rng: random.Random
+) -> tuple[str, list[str]]:
     features = []
     text = unit_name
     if aliases and rng.random() < mess.unit_alias:
@@ -111,8 +128,12 @@ def unit_text(unit_name: str, aliases: tuple[str, ...], mess: Messiness, rng: ra
         features.append("unit_alias")
     if rng.random() < mess.unit_noise:
         style = rng.choice(("spaced", "trailing_space", "zero_width", "seal_suffix"))
-        text = {"spaced": " ".join(text), "trailing_space": f" {text}  ", "zero_width": text[:1] + "\u200b" + text[1:],
-                "seal_suffix": text + "（盖章）"}[style]
+        text = {
+            "spaced": " ".join(text),
+            "trailing_space": f" {text}  ",
+            "zero_width": text[:1] + "\u200b" + text[1:],
+            "seal_suffix": text + "（盖章）",
+        }[style]
         features.append(f"unit_noise:{style}")
     return text, features
 
@@ -144,13 +165,19 @@ class Rendered:
     notes: list[dict] = field(default_factory=list)  # cell-level deviations
 
 
-def _choose_columns(report: Report, mess: Messiness, rng: random.Random, features: list[str]) -> list[str]:
+def _choose_columns(
+    report: Report, mess: Messiness, rng: random.Random, features: list[str]
+) -> list[str]:
     spec = columns()
     cols = [c for c, s in spec.items() if not s.is_optional_column]
     forced = set(report.force_columns)
     if rng.random() < mess.drop_columns:
         has_value = {c for row in report.rows for c, v in row.values.items() if v is not None}
-        droppable = [c for c in DROPPABLE if c not in forced and not (c == "foreign_usd_wan" and c in has_value)]
+        droppable = [
+            c
+            for c in DROPPABLE
+            if c not in forced and not (c == "foreign_usd_wan" and c in has_value)
+        ]
         dropped = rng.sample(droppable, rng.randint(1, 3))
         cols = [c for c in cols if c not in dropped]
         features.append("dropped:" + ",".join(dropped))
@@ -183,12 +210,19 @@ def _header_text(name: str, mess: Messiness, rng: random.Random, bracket: str | 
 
 def _two_row_children(parent: str, rng: random.Random) -> tuple[str, str]:
     def pick(name: str) -> str:
-        options = [v.split(">", 1)[1] for v in columns()[name].header_variants if v.startswith(parent + ">")]
+        options = [
+            v.split(">", 1)[1]
+            for v in columns()[name].header_variants
+            if v.startswith(parent + ">")
+        ]
         return rng.choice(options)
+
     return pick("funds_period_wan"), pick("funds_cumulative_wan")
 
 
-def render(report: Report, mess: Messiness, writer: str, rng: random.Random, county_name: str = "夏邑县") -> Rendered:
+def render(
+    report: Report, mess: Messiness, writer: str, rng: random.Random, county_name: str = "夏邑县"
+) -> Rendered:
     features: list[str] = []
     notes: list[dict] = []
     cols = _choose_columns(report, mess, rng, features)
@@ -196,10 +230,17 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
     if rng.random() < mess.bracket_units:
         bracket = rng.choice(("（{}）", "({})"))
         features.append("bracket_units:" + ("full" if bracket.startswith("（") else "half"))
-    two_row = (rng.random() < mess.two_row_header and "funds_period_wan" in cols and "funds_cumulative_wan" in cols)
+    two_row = (
+        rng.random() < mess.two_row_header
+        and "funds_period_wan" in cols
+        and "funds_cumulative_wan" in cols
+    )
     headers = {c: _header_text(c, mess, rng, bracket) for c in cols}
-    if any(headers[c] != _BRACKET.sub("", columns()[c].label_zh) and _BRACKET.sub("", headers[c]) != _BRACKET.sub("", columns()[c].label_zh)
-           for c in cols):
+    if any(
+        headers[c] != _BRACKET.sub("", columns()[c].label_zh)
+        and _BRACKET.sub("", headers[c]) != _BRACKET.sub("", columns()[c].label_zh)
+        for c in cols
+    ):
         features.append("header_synonyms")
     parent = None
     if two_row:
@@ -212,23 +253,45 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
     ncols = len(cols)
     col_of = {c: i + 1 for i, c in enumerate(cols)}
 
-    sheet_name = rng.choice(("Sheet1", f"{report.month}月", "招商引资进展表", "项目明细", f"{report.year}年{report.month}月"))
+    sheet_name = rng.choice(
+        (
+            "Sheet1",
+            f"{report.month}月",
+            "招商引资进展表",
+            "项目明细",
+            f"{report.year}年{report.month}月",
+        )
+    )
     data = SheetSpec(sheet_name)
     data.widths = {col_of[c]: (30 if c in ("project_name", "investor_name") else 13) for c in cols}
 
     # title and info line
-    title = rng.choice((f"{county_name}{TITLE}", f"{county_name}{report.year}年{report.month}月{TITLE}", f"{TITLE}（月报）"))
+    title = rng.choice(
+        (
+            f"{county_name}{TITLE}",
+            f"{county_name}{report.year}年{report.month}月{TITLE}",
+            f"{TITLE}（月报）",
+        )
+    )
     data.put(1, 1, title, bold=True)
     if rng.random() < 0.7:
         data.merges.append((1, 1, 1, ncols))
     unit_written, unit_features = unit_text(report.unit.unit_name, report.unit.aliases, mess, rng)
     features += unit_features
-    period_text = rng.choice((f"{report.year}年{report.month}月", f"{report.year}年{report.month:02d}月", f"{report.year}年{report.month}月份"))
+    period_text = rng.choice(
+        (
+            f"{report.year}年{report.month}月",
+            f"{report.year}年{report.month:02d}月",
+            f"{report.year}年{report.month}月份",
+        )
+    )
     force_date = report.role != "normal"
     where_date = None
     if force_date or rng.random() < mess.report_date_on_sheet:
         where_date = rng.choice(("footer", "footer", "info"))
-    date_written = f"{report.report_date.year}年{report.report_date.month}月{report.report_date.day}日"
+    date_written = (
+        f"{report.report_date.year}年{report.report_date.month}月{report.report_date.day}日"
+    )
     parts = [f"填报单位：{unit_written}", f"报告期：{period_text}", "单位：万元"]
     if where_date == "info":
         parts.append(f"填报日期：{date_written}")
@@ -265,7 +328,9 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
     row_no = header_rows[-1] + 1
     blank_after: set[int] = set()
     if len(report.rows) >= 2 and rng.random() < mess.blank_rows:
-        blank_after = set(rng.sample(range(len(report.rows) - 1), min(len(report.rows) - 1, rng.randint(1, 3))))
+        blank_after = set(
+            rng.sample(range(len(report.rows) - 1), min(len(report.rows) - 1, rng.randint(1, 3)))
+        )
         features.append("blank_rows")
     rendered_rows: list[RenderedRow] = []
     totals = {c: Decimal(0) for c in TOTALLED if c in col_of}
@@ -277,7 +342,18 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
         if "seq" not in col_of:
             values.pop("seq")
         for c in cols:
-            _write_cell(data, row_no, col_of[c], c, values.get(c), row.raw.get(c), mess, rng, notes, sheet_name)
+            _write_cell(
+                data,
+                row_no,
+                col_of[c],
+                c,
+                values.get(c),
+                row.raw.get(c),
+                mess,
+                rng,
+                notes,
+                sheet_name,
+            )
         rendered_rows.append(RenderedRow(row_no, row, values))
         if not row.quarantine:
             for c in totals:
@@ -294,8 +370,13 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
     data.put(total_row, label_col, rng.choice(("合计", "合计", "合  计")))
     text_amounts = any(n["column"] in totals for n in notes)  # Excel's SUM would skip text numbers
     formula_roll = rng.random()  # drawn whatever the writer, so both writers lay out the same file
-    use_formula = (writer == "xlsxwriter" and formula_roll < mess.total_formula and not report.total_extra
-                   and bool(report.rows) and not text_amounts)
+    use_formula = (
+        writer == "xlsxwriter"
+        and formula_roll < mess.total_formula
+        and not report.total_extra
+        and bool(report.rows)
+        and not text_amounts
+    )
     if use_formula:
         features.append("total_formula")
     for c, value in totals.items():
@@ -305,13 +386,21 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
             continue
         if use_formula:
             letter = column_letter(col)
-            data.put(total_row, col, number_value(value), "f", formula=f"=SUM({letter}{first_data}:{letter}{last_data})")
+            data.put(
+                total_row,
+                col,
+                number_value(value),
+                "f",
+                formula=f"=SUM({letter}{first_data}:{letter}{last_data})",
+            )
         else:
             data.put(total_row, col, number_value(value), "n")
 
     # footer
     footer_row = total_row + (2 if rng.random() < 0.3 else 1)
-    footer = f"填表人：{person_name(rng)}  联系电话：{mobile_number(rng)}  审核人：{person_name(rng)}"
+    footer = (
+        f"填表人：{person_name(rng)}  联系电话：{mobile_number(rng)}  审核人：{person_name(rng)}"
+    )
     if where_date == "footer":
         footer += f"  填报日期：{date_written}"
     data.put(footer_row, 1, footer)
@@ -334,16 +423,49 @@ def render(report: Report, mess: Messiness, writer: str, rng: random.Random, cou
     if where_date:
         features.append(f"report_date:{where_date}")
     features.append(f"writer:{writer}")
-    created = datetime(report.report_date.year, report.report_date.month, report.report_date.day, 9, 30)
+    created = datetime(
+        report.report_date.year, report.report_date.month, report.report_date.day, 9, 30
+    )
     spec = WorkbookSpec(sheets, active, person_name(rng), created)
-    return Rendered(spec, writer, sheet_name, written_headers, header_rows, rendered_rows, total_row, footer_row,
-                    len(blank_after), unit_written, where_date is not None, features, notes)
+    return Rendered(
+        spec,
+        writer,
+        sheet_name,
+        written_headers,
+        header_rows,
+        rendered_rows,
+        total_row,
+        footer_row,
+        len(blank_after),
+        unit_written,
+        where_date is not None,
+        features,
+        notes,
+    )
 
 
-def _write_cell(sheet: SheetSpec, row: int, col: int, name: str, value: object, raw: str | None,
-                mess: Messiness, rng: random.Random, notes: list[dict], sheet_name: str) -> None:
+def _write_cell(
+    sheet: SheetSpec,
+    row: int,
+    col: int,
+    name: str,
+    value: object,
+    raw: str | None,
+    mess: Messiness,
+    rng: random.Random,
+    notes: list[dict],
+    sheet_name: str,
+) -> None:
     def note(style: str, written: str) -> None:
-        notes.append({"sheet": sheet_name, "row_number": row, "column": name, "style": style, "written": written})
+        notes.append(
+            {
+                "sheet": sheet_name,
+                "row_number": row,
+                "column": name,
+                "style": style,
+                "written": written,
+            }
+        )
 
     if raw is not None:
         sheet.put(row, col, raw)
@@ -373,7 +495,13 @@ def _write_cell(sheet: SheetSpec, row: int, col: int, name: str, value: object, 
             sheet.put(row, col, text)
             note(style, text)
         else:
-            sheet.put(row, col, datetime(value.year, value.month, value.day), "d", num_format=rng.choice(DATE_FORMATS))
+            sheet.put(
+                row,
+                col,
+                datetime(value.year, value.month, value.day),
+                "d",
+                num_format=rng.choice(DATE_FORMATS),
+            )
     elif spec.dtype in ENUM_DTYPES:
         text = str(value)
         spellings = alias_choices().get(spec.dtype, {}).get(text)

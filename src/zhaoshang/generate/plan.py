@@ -58,7 +58,9 @@ class Project:
     signed: date
     total_investment: Decimal | None
     contract_amount: Decimal | None = None
-    prior_funds: Decimal = ZERO  # arrived before the first planned month (projects from earlier years)
+    prior_funds: Decimal = (
+        ZERO  # arrived before the first planned month (projects from earlier years)
+    )
     funds: dict[Period, Decimal] = field(default_factory=dict)
     last_year: int = 0  # the last year whose reports list it
     high_tech: bool = False
@@ -84,7 +86,9 @@ class Project:
         return (self.signed.year, self.signed.month) <= (year, month) and year <= self.last_year
 
     def cumulative(self, year: int, month: int) -> Decimal:
-        return self.prior_funds + sum((v for p, v in self.funds.items() if p <= (year, month)), ZERO)
+        return self.prior_funds + sum(
+            (v for p, v in self.funds.items() if p <= (year, month)), ZERO
+        )
 
     def lifetime_funds(self) -> Decimal:
         return self.prior_funds + sum(self.funds.values(), ZERO)
@@ -127,8 +131,14 @@ class Band:
 
 def bands() -> list[Band]:
     rows = sorted(reference.size_bands(), key=lambda r: int(r["sort_order"]))
-    return [Band(r["size_band"], int(float(r["lower_wan"])), int(float(r["upper_wan"])) if r["upper_wan"] else None)
-            for r in rows]
+    return [
+        Band(
+            r["size_band"],
+            int(float(r["lower_wan"])),
+            int(float(r["upper_wan"])) if r["upper_wan"] else None,
+        )
+        for r in rows
+    ]
 
 
 def major_threshold() -> int:
@@ -136,8 +146,11 @@ def major_threshold() -> int:
 
 
 def counting_sectors() -> list[str]:
-    return [r["sector"] for r in sorted(reference.sectors(), key=lambda r: int(r["sort_order"]))
-            if r["counts_projects"] == "true"]
+    return [
+        r["sector"]
+        for r in sorted(reference.sectors(), key=lambda r: int(r["sort_order"]))
+        if r["counts_projects"] == "true"
+    ]
 
 
 @dataclass
@@ -152,8 +165,16 @@ class Planner:
     def _pid(self) -> int:
         return len(self.projects) + 1
 
-    def add(self, unit: UnitSpec | str, sector: str, signed: date, total_investment: Decimal | None,
-            investor: Investor | None = None, name: str | None = None, origin: str | None = None) -> Project:
+    def add(
+        self,
+        unit: UnitSpec | str,
+        sector: str,
+        signed: date,
+        total_investment: Decimal | None,
+        investor: Investor | None = None,
+        name: str | None = None,
+        origin: str | None = None,
+    ) -> Project:
         unit_name = unit if isinstance(unit, str) else unit.unit_name
         if investor is None or name is None:
             if sector == SPECIAL:
@@ -164,8 +185,14 @@ class Planner:
                 investor, brand = self.names.company(sector, origin or self._origin())
                 name = self.names.project_name(sector, brand)
         project = Project(
-            pid=self._pid(), unit=unit_name, sector=sector, name=name, investor=investor, signed=signed,
-            total_investment=total_investment, last_year=signed.year,
+            pid=self._pid(),
+            unit=unit_name,
+            sector=sector,
+            name=name,
+            investor=investor,
+            signed=signed,
+            total_investment=total_investment,
+            last_year=signed.year,
             high_tech=sector == "二产" and self.rng.random() < 0.12,
             contact=f"{person_name(self.rng)} {mobile_number(self.rng)}",
         )
@@ -190,7 +217,7 @@ class Planner:
 
 def spread(amount: Decimal, slots: list[Period], rng: random.Random) -> dict[Period, Decimal]:
     """Split ``amount`` over ``slots`` (months): integer parts, some months zero, decimals kept."""
-    out = {s: ZERO for s in slots}
+    out = dict.fromkeys(slots, ZERO)
     if amount <= 0 or not slots:
         return out
     whole = int(amount)
@@ -199,9 +226,9 @@ def spread(amount: Decimal, slots: list[Period], rng: random.Random) -> dict[Per
     k = rng.randint(1, n) if n > 1 else 1
     active = sorted(rng.sample(range(n), k))
     if whole < len(active):
-        active = active[-max(1, whole):]
+        active = active[-max(1, whole) :]
     parts = apportion(whole, [rng.random() + 0.2 for _ in active])
-    for idx, part in zip(active, parts):
+    for idx, part in zip(active, parts, strict=False):
         out[slots[idx]] += Decimal(part)
     out[slots[active[-1]]] += frac
     return out
@@ -217,7 +244,7 @@ def fit_amounts(total: int, caps: list[int], rng: random.Random) -> list[int]:
         raise ValueError("capacity below total")
     weights = [c * rng.uniform(0.3, 1.0) for c in caps]
     s = sum(weights) or 1.0
-    alloc = [min(c, math.floor(total * w / s)) for c, w in zip(caps, weights)]
+    alloc = [min(c, math.floor(total * w / s)) for c, w in zip(caps, weights, strict=False)]
     order = list(range(len(caps)))
     rng.shuffle(order)
     remainder = total - sum(alloc)
@@ -235,11 +262,17 @@ def fit_amounts(total: int, caps: list[int], rng: random.Random) -> list[int]:
     return alloc
 
 
-def add_decimal_pairs(amounts: list[Decimal], caps: list[Decimal], rng: random.Random, pairs: int) -> None:
+def add_decimal_pairs(
+    amounts: list[Decimal], caps: list[Decimal], rng: random.Random, pairs: int
+) -> None:
     """Move a .5/.2/.8 between pairs of amounts: a few decimals, the sum unchanged."""
     for _ in range(pairs):
         delta = Decimal(rng.choice(("0.5", "0.5", "0.2", "0.8")))
-        ups = [i for i, (a, c) in enumerate(zip(amounts, caps)) if a + delta <= c and a >= 1]
+        ups = [
+            i
+            for i, (a, c) in enumerate(zip(amounts, caps, strict=False))
+            if a + delta <= c and a >= 1
+        ]
         downs = [i for i, a in enumerate(amounts) if a - delta >= 1]
         if not ups or not downs:
             return
@@ -266,18 +299,22 @@ class SeedTable:
     fair_day: int = 16
 
 
-def _allocate_counts(units: list[UnitSpec], table: SeedTable, rng: random.Random) -> dict[tuple[str, str], int]:
+def _allocate_counts(
+    units: list[UnitSpec], table: SeedTable, rng: random.Random
+) -> dict[tuple[str, str], int]:
     counts: dict[tuple[str, str], int] = {}
     for sector, n in table.projects.items():
         eligible = [u for u in units if sector in u.sector_weights]
         weights = [u.weight * u.sector_weights[sector] * rng.uniform(0.8, 1.2) for u in eligible]
-        for u, c in zip(eligible, apportion(n, weights)):
+        for u, c in zip(eligible, apportion(n, weights), strict=False):
             counts[(u.unit_name, sector)] = c
     # every non-blank unit that brings projects gets at least one
     for u in units:
         if u.is_bank or sum(counts.get((u.unit_name, s), 0) for s in u.sector_weights) > 0:
             continue
-        sector = max((s for s in u.sector_weights if s in table.projects), key=lambda s: table.projects[s])
+        sector = max(
+            (s for s in u.sector_weights if s in table.projects), key=lambda s: table.projects[s]
+        )
         donor = max((k for k in counts if k[1] == sector), key=lambda k: counts[k])
         counts[donor] -= 1
         counts[(u.unit_name, sector)] = counts.get((u.unit_name, sector), 0) + 1
@@ -291,7 +328,7 @@ def _band_matrix(table: SeedTable) -> dict[str, dict[str, int]]:
     shares = [float(table.funds[s]) for s in sectors]
     matrix: dict[str, dict[str, int]] = {s: {} for s in sectors}
     for band in band_list[1:]:
-        for s, c in zip(sectors, apportion(table.band_projects[band.label], shares)):
+        for s, c in zip(sectors, apportion(table.band_projects[band.label], shares), strict=False):
             matrix[s][band.label] = c
     smallest = band_list[0].label
     for s in sectors:
@@ -308,7 +345,9 @@ def _sign_month(rng: random.Random, months: list[int], fair_month: int) -> int:
     return rng.choices(months, weights)[0]
 
 
-def plan_exact(planner: Planner, units: list[UnitSpec], table: SeedTable, year: int, months: list[int]) -> list[Project]:
+def plan_exact(
+    planner: Planner, units: list[UnitSpec], table: SeedTable, year: int, months: list[int]
+) -> list[Project]:
     """Projects signed in ``months`` of ``year`` whose year-to-date figures equal ``table``."""
     rng = planner.rng
     active = [u for u in units if u.unit_name not in table.blank_units]
@@ -345,9 +384,15 @@ def plan_exact(planner: Planner, units: list[UnitSpec], table: SeedTable, year: 
     return created
 
 
-def _fund_sector(projects: list[Project], total: int, band_by_label: dict[str, Band], cap: int,
-                 rng: random.Random) -> None:
+def _fund_sector(
+    projects: list[Project],
+    total: int,
+    band_by_label: dict[str, Band],
+    cap: int,
+    rng: random.Random,
+) -> None:
     """Give each project its half-year funds (stored under key (0, 0) until spread)."""
+
     def caps() -> list[int]:
         return [int(p.total_investment * Decimal("0.9")) for p in projects]
 
@@ -358,14 +403,16 @@ def _fund_sector(projects: list[Project], total: int, band_by_label: dict[str, B
         band = band_by_label[p.band]
         upper = min(band.upper if band.upper is not None else cap, cap) - 1
         if p.total_investment < upper:
-            p.total_investment = min(Decimal(upper), p.total_investment + Decimal(max(1, int(upper * 0.1))))
+            p.total_investment = min(
+                Decimal(upper), p.total_investment + Decimal(max(1, int(upper * 0.1)))
+            )
     zero_ok = [i for i, p in enumerate(projects) if rng.random() < 0.05]
     limits = [0 if i in zero_ok else c for i, c in enumerate(caps())]
     if sum(limits) < total:
         limits = caps()
     amounts = [Decimal(a) for a in fit_amounts(total, limits, rng)]
     add_decimal_pairs(amounts, [Decimal(c) for c in limits], rng, max(1, len(projects) // 40))
-    for p, a in zip(projects, amounts):
+    for p, a in zip(projects, amounts, strict=False):
         p.funds = {(0, 0): a}
     for p in rng.sample(projects, max(1, len(projects) // 30)):  # a few investments with decimals
         band = band_by_label[p.band]
@@ -374,22 +421,28 @@ def _fund_sector(projects: list[Project], total: int, band_by_label: dict[str, B
             p.total_investment += Decimal("0.5")
 
 
-def _plan_loans_exact(planner: Planner, units: list[UnitSpec], total: int, year: int, months: list[int]) -> list[Project]:
+def _plan_loans_exact(
+    planner: Planner, units: list[UnitSpec], total: int, year: int, months: list[int]
+) -> list[Project]:
     banks = [u for u in units if u.unit_type == BANK]
     if not banks or total <= 0:
         return []
     rng = planner.rng
     per_bank = apportion(total, [rng.uniform(0.5, 1.5) for _ in banks])
     loans = []
-    for bank, amount in zip(banks, per_bank):
+    for bank, amount in zip(banks, per_bank, strict=False):
         n = max(1, min(4, amount // 400))
         parts = fit_amounts(amount, [amount] * n, rng) if n > 1 else [amount]
         for part in parts:
             if part <= 0:
                 continue
-            p = planner.add(bank, LOAN, planner.signed_date(year, rng.choice(months)), Decimal(part))
-            p.funds = {(year, m): (Decimal(part) if m == p.signed.month else ZERO)
-                       for m in range(p.signed.month, months[-1] + 1)}
+            p = planner.add(
+                bank, LOAN, planner.signed_date(year, rng.choice(months)), Decimal(part)
+            )
+            p.funds = {
+                (year, m): (Decimal(part) if m == p.signed.month else ZERO)
+                for m in range(p.signed.month, months[-1] + 1)
+            }
             loans.append(p)
     return loans
 
@@ -403,12 +456,20 @@ LOANS_PER_BANK_MONTH = 0.5
 def _band_weights(table_bands: dict[str, int] | None) -> dict[str, float]:
     if table_bands:
         return {k: float(v) for k, v in table_bands.items()}
-    return {b.label: w for b, w in zip(bands(), (75.0, 11.0, 9.0, 5.0))}
+    return {b.label: w for b, w in zip(bands(), (75.0, 11.0, 9.0, 5.0), strict=False)}
 
 
-def plan_random(planner: Planner, units: list[UnitSpec], year: int, sign_months: list[int], fund_until: int,
-                sectors: set[str] | None = None, rate: float = 1.0, major_share: float = 0.01,
-                band_weights: dict[str, int] | None = None) -> list[Project]:
+def plan_random(
+    planner: Planner,
+    units: list[UnitSpec],
+    year: int,
+    sign_months: list[int],
+    fund_until: int,
+    sectors: set[str] | None = None,
+    rate: float = 1.0,
+    major_share: float = 0.01,
+    band_weights: dict[str, int] | None = None,
+) -> list[Project]:
     """Projects signed in ``sign_months`` at realistic rates, funds spread up to month ``fund_until``."""
     rng = planner.rng
     weights = _band_weights(band_weights)
@@ -420,10 +481,18 @@ def plan_random(planner: Planner, units: list[UnitSpec], year: int, sign_months:
             if sectors is None or LOAN in sectors:
                 created.extend(_random_loans(planner, unit, year, sign_months, fund_until, rate))
             continue
-        sector_pool = {s: w for s, w in unit.sector_weights.items() if sectors is None or s in sectors}
+        sector_pool = {
+            s: w for s, w in unit.sector_weights.items() if sectors is None or s in sectors
+        }
         if not sector_pool:
             continue
-        lam = unit.weight * sum(sector_pool.values()) * PROJECTS_PER_WEIGHT_MONTH * len(sign_months) * rate
+        lam = (
+            unit.weight
+            * sum(sector_pool.values())
+            * PROJECTS_PER_WEIGHT_MONTH
+            * len(sign_months)
+            * rate
+        )
         for _ in range(poisson(rng, lam)):
             sector = rng.choices(list(sector_pool), list(sector_pool.values()))[0]
             month = rng.choice(sign_months)
@@ -444,23 +513,42 @@ def plan_random(planner: Planner, units: list[UnitSpec], year: int, sign_months:
     return created
 
 
-def _random_loans(planner: Planner, bank: UnitSpec, year: int, sign_months: list[int], fund_until: int,
-                  rate: float) -> list[Project]:
+def _random_loans(
+    planner: Planner,
+    bank: UnitSpec,
+    year: int,
+    sign_months: list[int],
+    fund_until: int,
+    rate: float,
+) -> list[Project]:
     rng = planner.rng
     loans = []
     for _ in range(poisson(rng, LOANS_PER_BANK_MONTH * len(sign_months) * rate)):
         amount = Decimal(rng.randint(100, 1800))
         p = planner.add(bank, LOAN, planner.signed_date(year, rng.choice(sign_months)), amount)
-        p.funds = {(year, m): (amount if m == p.signed.month else ZERO) for m in range(p.signed.month, fund_until + 1)}
+        p.funds = {
+            (year, m): (amount if m == p.signed.month else ZERO)
+            for m in range(p.signed.month, fund_until + 1)
+        }
         loans.append(p)
     return loans
 
 
-def plan_prior_continuing(planner: Planner, units: list[UnitSpec], count: int, signed_year: int, year: int,
-                          fund_until: int) -> list[Project]:
+def plan_prior_continuing(
+    planner: Planner,
+    units: list[UnitSpec],
+    count: int,
+    signed_year: int,
+    year: int,
+    fund_until: int,
+) -> list[Project]:
     """Projects introduced in ``signed_year`` (before the inbox) that report as 续建 in ``year``."""
     rng = planner.rng
-    pool = [u for u in units if not u.is_bank and any(s in u.sector_weights for s in ("二产", "三产", "一产"))]
+    pool = [
+        u
+        for u in units
+        if not u.is_bank and any(s in u.sector_weights for s in ("二产", "三产", "一产"))
+    ]
     band_list = bands()
     created = []
     for _ in range(count):
@@ -470,33 +558,53 @@ def plan_prior_continuing(planner: Planner, units: list[UnitSpec], count: int, s
             sector = max(unit.sector_weights, key=unit.sector_weights.get)
         p = planner.add(unit, sector, planner.signed_date(signed_year, rng.randint(1, 12)), None)
         p.band = rng.choices([b.label for b in band_list], [50, 25, 15, 10])[0]
-        p.total_investment = planner.investment_in(band_list[[b.label for b in band_list].index(p.band)],
-                                                   major_threshold() - 1)
+        p.total_investment = planner.investment_in(
+            band_list[[b.label for b in band_list].index(p.band)], major_threshold() - 1
+        )
         p.prior_funds = Decimal(int(p.total_investment * Decimal(rng.uniform(0.15, 0.55))))
         headroom = p.total_investment * Decimal("0.9") - p.prior_funds
-        p.funds = spread(Decimal(int(headroom * Decimal(rng.uniform(0.1, 0.6)))), months_from(year, 1, fund_until), rng)
+        p.funds = spread(
+            Decimal(int(headroom * Decimal(rng.uniform(0.1, 0.6)))),
+            months_from(year, 1, fund_until),
+            rng,
+        )
         p.last_year = year
         created.append(p)
     return created
 
 
-def carry_over(planner: Planner, projects: list[Project], year: int, fund_until: int, share: float) -> list[Project]:
+def carry_over(
+    planner: Planner, projects: list[Project], year: int, fund_until: int, share: float
+) -> list[Project]:
     """Some projects of the previous year keep receiving funds in ``year`` (reported as 续建)."""
     rng = planner.rng
     carried = []
     for p in projects:
-        if p.is_loan or p.signed.year != year - 1 or rng.random() > share or p.total_investment is None:
+        if (
+            p.is_loan
+            or p.signed.year != year - 1
+            or rng.random() > share
+            or p.total_investment is None
+        ):
             continue
         headroom = p.total_investment * Decimal("0.9") - p.lifetime_funds()
         if headroom < 5:
             continue
-        p.funds.update(spread(Decimal(int(headroom * Decimal(rng.uniform(0.2, 0.7)))), months_from(year, 1, fund_until), rng))
+        p.funds.update(
+            spread(
+                Decimal(int(headroom * Decimal(rng.uniform(0.2, 0.7)))),
+                months_from(year, 1, fund_until),
+                rng,
+            )
+        )
         p.last_year = year
         carried.append(p)
     return carried
 
 
-def extend_funds(planner: Planner, projects: list[Project], year: int, first_month: int, last_month: int) -> None:
+def extend_funds(
+    planner: Planner, projects: list[Project], year: int, first_month: int, last_month: int
+) -> None:
     """More money for projects already signed, in the months ``first_month``..``last_month``."""
     rng = planner.rng
     for p in projects:
@@ -524,6 +632,9 @@ def finalize_contracts(planner: Planner) -> None:
         if p.sector == SPECIAL:
             p.contract_amount = p.total_investment
         else:
-            p.contract_amount = min(p.total_investment, Decimal(math.ceil(lifetime + room * Decimal(rng.uniform(0.3, 1.0)))))
+            p.contract_amount = min(
+                p.total_investment,
+                Decimal(math.ceil(lifetime + room * Decimal(rng.uniform(0.3, 1.0)))),
+            )
         if p.contract_amount <= lifetime:
             p.contract_amount = p.total_investment

@@ -104,9 +104,15 @@ def report_date_for(year: int, month: int, rng: random.Random) -> date:
     return nxt + timedelta(days=rng.randint(0, 6))
 
 
-def build_reports(projects: list[Project], roster: list[UnitSpec], periods: list[tuple[int, int]],
-                  silent: set[str], skip: set[tuple[str, int, int]], rng: random.Random,
-                  county: str = "") -> list[Report]:
+def build_reports(
+    projects: list[Project],
+    roster: list[UnitSpec],
+    periods: list[tuple[int, int]],
+    silent: set[str],
+    skip: set[tuple[str, int, int]],
+    rng: random.Random,
+    county: str = "",
+) -> list[Report]:
     """Every report sent: each unit, each period, except silent units and planted gaps."""
     by_unit: dict[str, list[Project]] = {}
     for p in sorted(projects, key=lambda p: (p.signed, p.pid)):
@@ -122,7 +128,9 @@ def build_reports(projects: list[Project], roster: list[UnitSpec], periods: list
                     continue
                 tags = [t for t in p.tags if t.year in (None, year)]
                 rows.append(RowData(row_values(p, year, month), p.pid, tags))
-            reports.append(Report(unit, year, month, rows, report_date_for(year, month, rng), county=county))
+            reports.append(
+                Report(unit, year, month, rows, report_date_for(year, month, rng), county=county)
+            )
     return reports
 
 
@@ -133,8 +141,11 @@ def superseded_copy(report: Report, rng: random.Random) -> Report:
     original.report_date = report.report_date
     report.role = "correction"
     report.report_date = report.report_date + timedelta(days=rng.randint(2, 5))
-    funded = [r for r in original.rows if (r.values.get("funds_period_wan") or ZERO) > 0
-              and r.values.get("sector") != LOAN] or original.rows
+    funded = [
+        r
+        for r in original.rows
+        if (r.values.get("funds_period_wan") or ZERO) > 0 and r.values.get("sector") != LOAN
+    ] or original.rows
     for row in rng.sample(funded, min(2, len(funded))):
         period = row.values.get("funds_period_wan") or ZERO
         cumulative = row.values.get("funds_cumulative_wan") or ZERO

@@ -24,8 +24,17 @@ SEED_TABLE = SeedTable(
     blank_units=SEED_BLANK_UNITS,
 )
 
-ALL_BAD_FILES = ("empty", "zip_corrupt", "csv_as_xlsx", "html_as_xlsx", "legacy_xls", "missing_header",
-                 "unknown_unit", "xml_entity", "zip_bomb")
+ALL_BAD_FILES = (
+    "empty",
+    "zip_corrupt",
+    "csv_as_xlsx",
+    "html_as_xlsx",
+    "legacy_xls",
+    "missing_header",
+    "unknown_unit",
+    "xml_entity",
+    "zip_bomb",
+)
 SAMPLE_BAD_FILES = ("csv_as_xlsx", "zip_corrupt", "unknown_unit")
 
 
@@ -44,16 +53,22 @@ class Messiness:
     date_as_text: float = 0.4  # per date cell: 2021年3月5日 / 2021.3.5 / 2021/3/5 / 2021-03-05
     unit_alias: float = 0.25  # per file: 填报单位 written with an alias
     unit_noise: float = 0.1  # per file: spaces, full-width or zero-width chars in 填报单位
-    name_noise: float = 0.04  # per project-name cell: leading/trailing spaces, zero-width, full-width
+    name_noise: float = (
+        0.04  # per project-name cell: leading/trailing spaces, zero-width, full-width
+    )
     enum_alias: float = 0.12  # per enum cell: 第二产业, 工业, 新签约, 省内, 在建 ...
-    optional_columns: float = 0.2  # per file: 县台账编号, 本单位计入比例, 开工日期, 到位资金凭证类型
+    optional_columns: float = (
+        0.2  # per file: 县台账编号, 本单位计入比例, 开工日期, 到位资金凭证类型
+    )
     drop_columns: float = 0.15  # per file: leave out some non-required columns
     info_split: float = 0.3  # per file: 填报单位 / 报告期 / 单位 in separate cells
     total_formula: float = 0.2  # per xlsxwriter file: 合计 as =SUM() with its cached value
     report_date_on_sheet: float = 0.75  # per file: 填报日期 written in the footer or info line
     openpyxl_share: float = 0.3  # per file, when the scenario's writer is "mixed"
     chaotic_file_names: bool = True
-    bad_rows: bool = True  # the four quarantined rows (E_AMOUNT_NOT_EXACT, E_DATE_INVALID, E_REQUIRED, E_ENUM)
+    bad_rows: bool = (
+        True  # the four quarantined rows (E_AMOUNT_NOT_EXACT, E_DATE_INVALID, E_REQUIRED, E_ENUM)
+    )
 
     @classmethod
     def none(cls) -> Messiness:
@@ -61,15 +76,36 @@ class Messiness:
 
     @classmethod
     def light(cls) -> Messiness:
-        return cls(header_variant=0.3, two_row_header=0.15, number_as_text=0.03, date_as_text=0.3,
-                   name_noise=0.02, enum_alias=0.08, openpyxl_share=0.1)
+        return cls(
+            header_variant=0.3,
+            two_row_header=0.15,
+            number_as_text=0.03,
+            date_as_text=0.3,
+            name_noise=0.02,
+            enum_alias=0.08,
+            openpyxl_share=0.1,
+        )
 
     @classmethod
     def heavy(cls) -> Messiness:
-        return cls(header_variant=0.7, shuffle_columns=0.3, two_row_header=0.35, instructions_sheet=0.3,
-                   hidden_junk_sheet=0.25, blank_rows=0.3, number_as_text=0.12, date_as_text=0.6,
-                   unit_alias=0.35, unit_noise=0.2, name_noise=0.08, enum_alias=0.2,
-                   optional_columns=0.3, drop_columns=0.2, info_split=0.4, total_formula=0.3)
+        return cls(
+            header_variant=0.7,
+            shuffle_columns=0.3,
+            two_row_header=0.35,
+            instructions_sheet=0.3,
+            hidden_junk_sheet=0.25,
+            blank_rows=0.3,
+            number_as_text=0.12,
+            date_as_text=0.6,
+            unit_alias=0.35,
+            unit_noise=0.2,
+            name_noise=0.08,
+            enum_alias=0.2,
+            optional_columns=0.3,
+            drop_columns=0.2,
+            info_split=0.4,
+            total_formula=0.3,
+        )
 
 
 @dataclass(frozen=True)
@@ -118,56 +154,100 @@ def _periods(year: int, months) -> tuple[tuple[int, int], ...]:
 def seed_half_year(seed: int = 2021, messiness: Messiness | None = None) -> Scenario:
     """2021 Jan-Jun, ~66 units; truth at (2021, 6) is the seed's table, to the project and 万元."""
     return Scenario(
-        name="seed_half_year", seed=seed, periods=_periods(2021, range(1, 7)),
-        exact=SEED_TABLE, exact_months=tuple(range(1, 7)), continuing_projects=30,
-        blank_units=SEED_BLANK_UNITS, blank_empty_form=BLANK_SENDS_EMPTY_FORM,
-        messiness=messiness or Messiness(), resubmissions=1,
+        name="seed_half_year",
+        seed=seed,
+        periods=_periods(2021, range(1, 7)),
+        exact=SEED_TABLE,
+        exact_months=tuple(range(1, 7)),
+        continuing_projects=30,
+        blank_units=SEED_BLANK_UNITS,
+        blank_empty_form=BLANK_SENDS_EMPTY_FORM,
+        messiness=messiness or Messiness(),
+        resubmissions=1,
     )
 
 
-def small(year: int = 2021, months=range(1, 4), units: int = 8, seed: int = 1,
-          messiness: Messiness | None = None) -> Scenario:
+def small(
+    year: int = 2021,
+    months=range(1, 4),
+    units: int = 8,
+    seed: int = 1,
+    messiness: Messiness | None = None,
+) -> Scenario:
     """A few units and months, random figures: for fast tests."""
     months = tuple(months)
     return Scenario(
-        name="small", seed=seed, periods=_periods(year, months), units=SMALL_UNITS[:units],
-        random_months=months, continuing_projects=3, messiness=messiness or Messiness(), resubmissions=1,
+        name="small",
+        seed=seed,
+        periods=_periods(year, months),
+        units=SMALL_UNITS[:units],
+        random_months=months,
+        continuing_projects=3,
+        messiness=messiness or Messiness(),
+        resubmissions=1,
     )
 
 
-def with_anomalies(seed: int = 7, year: int = 2021, months=range(1, 4), history_months=(10, 11, 12),
-                   units: int = 16, bad_files: tuple[str, ...] = SAMPLE_BAD_FILES,
-                   messiness: Messiness | None = None) -> Scenario:
+def with_anomalies(
+    seed: int = 7,
+    year: int = 2021,
+    months=range(1, 4),
+    history_months=(10, 11, 12),
+    units: int = 16,
+    bad_files: tuple[str, ...] = SAMPLE_BAD_FILES,
+    messiness: Messiness | None = None,
+) -> Scenario:
     """Every flag rule planted beside clean look-alikes, on a few 2021 months with 2020 history."""
     months = tuple(months)
     chosen = SMALL_UNITS[:units]
     return Scenario(
-        name="anomalies", seed=seed, periods=_periods(year - 1, history_months) + _periods(year, months),
-        units=chosen, random_months=months, continuing_projects=0,
+        name="anomalies",
+        seed=seed,
+        periods=_periods(year - 1, history_months) + _periods(year, months),
+        units=chosen,
+        random_months=months,
+        continuing_projects=0,
         blank_units=tuple(u for u in ("烟草局", "信访局") if u in chosen),
         blank_empty_form=tuple(u for u in ("烟草局",) if u in chosen),
-        messiness=messiness or Messiness.heavy(), anomalies=True, bad_files=tuple(bad_files), resubmissions=1,
+        messiness=messiness or Messiness.heavy(),
+        anomalies=True,
+        bad_files=tuple(bad_files),
+        resubmissions=1,
     )
 
 
 def county_year(seed: int = 2021, messiness: Messiness | None = None) -> Scenario:
     """66 units x 12 months: the seed half-year exactly, then a random second half (benchmark)."""
     return replace(
-        seed_half_year(seed, messiness or Messiness.light()), name="county_year",
-        periods=_periods(2021, range(1, 13)), random_months=tuple(range(7, 13)), resubmissions=2,
+        seed_half_year(seed, messiness or Messiness.light()),
+        name="county_year",
+        periods=_periods(2021, range(1, 13)),
+        random_months=tuple(range(7, 13)),
+        resubmissions=2,
         writer="mixed",
     )
 
 
-def province_year(counties: int = 150, seed: int = 2021, year: int = 2021, months=(12,),
-                  messiness: Messiness | None = None) -> Scenario:
+def province_year(
+    counties: int = 150,
+    seed: int = 2021,
+    year: int = 2021,
+    months=(12,),
+    messiness: Messiness | None = None,
+) -> Scenario:
     """``counties`` x 66 units; by default only the December report of each (~9,900 files)."""
     months = tuple(months)
     return Scenario(
-        name="province_year", seed=seed, periods=_periods(year, months), random_months=tuple(range(1, 13)),
-        blank_units=SEED_BLANK_UNITS, blank_empty_form=SEED_BLANK_UNITS,  # every unit sends: 66 files a county
-        messiness=messiness or replace(Messiness.light(), bad_rows=False), counties=counties,
-        writer="xlsxwriter", truth_rows=False,
+        name="province_year",
+        seed=seed,
+        periods=_periods(year, months),
+        random_months=tuple(range(1, 13)),
+        blank_units=SEED_BLANK_UNITS,
+        blank_empty_form=SEED_BLANK_UNITS,  # every unit sends: 66 files a county
+        messiness=messiness or replace(Messiness.light(), bad_rows=False),
+        counties=counties,
+        writer="xlsxwriter",
+        truth_rows=False,
     )
 
 

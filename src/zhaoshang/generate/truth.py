@@ -33,8 +33,10 @@ from zhaoshang.settings import REFERENCE_RULES_DIR
 
 COUNTING_NOTES = [
     "project identity is (unit, normalize_text(project name), USCC): as reported",
-    ("a row is new if it says 新引进 and its project was first reported in that year; 新引进 rows of projects "
-    "first reported in an earlier year (re-signed as new) and all 续建 rows go to continuing_funds_wan"),
+    (
+        "a row is new if it says 新引进 and its project was first reported in that year; 新引进 rows of projects "
+        "first reported in an earlier year (re-signed as new) and all 续建 rows go to continuing_funds_wan"
+    ),
     "金融贷款 rows always count in funds_wan, never as projects; they have no size band",
     "credit_share_pct (本单位计入比例, default 100) weights a unit's funds; project counts stay one per (unit, project)",
     "size band and sector of a project come from its latest row up to the month",
@@ -209,14 +211,17 @@ class Truth:
     def to_json(self, path: Path, include_rows: bool = True) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(include_rows), ensure_ascii=False, indent=1), encoding="utf-8")
+        path.write_text(
+            json.dumps(self.to_dict(include_rows), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
     @classmethod
     def from_json(cls, path: Path) -> Truth:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         periods = [
             PeriodTruth(
-                p["year"], p["month"],
+                p["year"],
+                p["month"],
                 {k: SectorFigures(**v) for k, v in p["sectors"].items()},
                 {k: BandFigures(**v) for k, v in p["size_bands"].items()},
                 {k: UnitFigures(**v) for k, v in p["units"].items()},
@@ -225,13 +230,19 @@ class Truth:
             for p in data["periods"]
         ]
         return cls(
-            scenario=data["scenario"], county_code=data["county_code"], units=data["units"], periods=periods,
+            scenario=data["scenario"],
+            county_code=data["county_code"],
+            units=data["units"],
+            periods=periods,
             anomalies=[AnomalyTruth(**a) for a in data["anomalies"]],
             lookalikes=[AnomalyTruth(**a) for a in data["lookalikes"]],
             expected_quarantine=[QuarantineTruth(**q) for q in data["expected_quarantine"]],
             expected_rejected=[RejectedTruth(**r) for r in data["expected_rejected"]],
-            files=[FileTruth(**f) for f in data["files"]], rows=[RowTruth(**r) for r in data["rows"]],
-            counts=data["counts"], messiness=data["messiness"], notes=data["notes"],
+            files=[FileTruth(**f) for f in data["files"]],
+            rows=[RowTruth(**r) for r in data["rows"]],
+            counts=data["counts"],
+            messiness=data["messiness"],
+            notes=data["notes"],
         )
 
 
@@ -258,16 +269,23 @@ def mark_latest(files: list[FileTruth]) -> None:
         if f.status == "loaded":
             groups.setdefault((f.unit_name, f.year, f.month), []).append(f)
     for group in groups.values():
-        best = max(group, key=lambda f: ((f.report_date or f.file_mtime or "")[:10], f.file_mtime or ""))
+        best = max(
+            group, key=lambda f: ((f.report_date or f.file_mtime or "")[:10], f.file_mtime or "")
+        )
         best.is_latest = True
 
 
 def identity(unit: str, values: dict) -> tuple[str, str, str]:
-    return (unit, reference.normalize_text(str(values.get("project_name") or "")),
-            reference.normalize_text(str(values.get("investor_uscc") or "")).upper())
+    return (
+        unit,
+        reference.normalize_text(str(values.get("project_name") or "")),
+        reference.normalize_text(str(values.get("investor_uscc") or "")).upper(),
+    )
 
 
-def compute_periods(files: list[FileTruth], rows: list[RowTruth], units: list[dict]) -> list[PeriodTruth]:
+def compute_periods(
+    files: list[FileTruth], rows: list[RowTruth], units: list[dict]
+) -> list[PeriodTruth]:
     latest = {f.source_file for f in files if f.is_latest}
     loaded = [r for r in rows if r.status == "loaded" and r.source_file in latest]
     first_seen: dict[tuple, tuple[int, int]] = {}
@@ -277,16 +295,25 @@ def compute_periods(files: list[FileTruth], rows: list[RowTruth], units: list[di
     inbox_months = sorted({(f.year, f.month) for f in files if f.is_latest})
     sector_list = sorted(reference.sectors(), key=lambda s: int(s["sort_order"]))
     counting = {s["sector"] for s in sector_list if s["counts_projects"] == "true"}
-    band_list = [b["size_band"] for b in sorted(reference.size_bands(), key=lambda b: int(b["sort_order"]))]
+    band_list = [
+        b["size_band"] for b in sorted(reference.size_bands(), key=lambda b: int(b["sort_order"]))
+    ]
     reported = {(f.unit_name, f.year, f.month) for f in files if f.is_latest}
     periods = []
     for year, month in inbox_months:
-        ytd = sorted((r for r in loaded if r.year == year and r.month <= month), key=lambda r: (r.month, r.row_number))
-        periods.append(_period(year, month, ytd, first_seen, units, sector_list, counting, band_list, reported))
+        ytd = sorted(
+            (r for r in loaded if r.year == year and r.month <= month),
+            key=lambda r: (r.month, r.row_number),
+        )
+        periods.append(
+            _period(year, month, ytd, first_seen, units, sector_list, counting, band_list, reported)
+        )
     return periods
 
 
-def _period(year, month, rows, first_seen, units, sector_list, counting, band_list, reported) -> PeriodTruth:
+def _period(
+    year, month, rows, first_seen, units, sector_list, counting, band_list, reported
+) -> PeriodTruth:
     zero = Decimal(0)
     sector_funds = {s["sector"]: zero for s in sector_list}
     sector_cont = {s["sector"]: zero for s in sector_list}
@@ -299,7 +326,11 @@ def _period(year, month, rows, first_seen, units, sector_list, counting, band_li
         v = r.values
         unit_rows[r.unit_name] = unit_rows.get(r.unit_name, 0) + 1
         share = v.get("credit_share_pct")
-        credited = (v.get("funds_period_wan") or zero) * (share if share is not None else Decimal(100)) / 100
+        credited = (
+            (v.get("funds_period_wan") or zero)
+            * (share if share is not None else Decimal(100))
+            / 100
+        )
         sector = v.get("sector")
         key = identity(r.unit_name, v)
         if sector == LOAN:
@@ -320,13 +351,18 @@ def _period(year, month, rows, first_seen, units, sector_list, counting, band_li
     for key, v in project_latest.items():
         new_by_sector[v["sector"]] = new_by_sector.get(v["sector"], 0) + 1
         unit_new[key[0]] = unit_new.get(key[0], 0) + 1
-        band = reference.size_band_of(float(v["total_investment_wan"])) if v.get("total_investment_wan") is not None else None
+        band = (
+            reference.size_band_of(float(v["total_investment_wan"]))
+            if v.get("total_investment_wan") is not None
+            else None
+        )
         if band is not None:
             bands[band][0] += 1
             bands[band][1] += project_funds[key]
     sectors = {
         s["sector"]: SectorFigures(
-            new_projects=new_by_sector.get(s["sector"], 0), funds_wan=_num(sector_funds[s["sector"]]),
+            new_projects=new_by_sector.get(s["sector"], 0),
+            funds_wan=_num(sector_funds[s["sector"]]),
             continuing_funds_wan=_num(sector_cont[s["sector"]]),
             share_pct=_num(sector_funds[s["sector"]] * 100 / total_funds) if total_funds else 0.0,
         )
@@ -349,11 +385,17 @@ def _period(year, month, rows, first_seen, units, sector_list, counting, band_li
                 score += Decimal(str(weights["projects"])) * new / (tp * elapsed)
         completion = funds * 100 / tf if tf > 0 else None
         unit_figures[name] = UnitFigures(
-            unit_type=u["unit_type"], new_projects=new, funds_wan=_num(funds),
-            continuing_funds_wan=_num(unit_cont.get(name, zero)), target_funds_wan=float(tf), target_projects=tp,
+            unit_type=u["unit_type"],
+            new_projects=new,
+            funds_wan=_num(funds),
+            continuing_funds_wan=_num(unit_cont.get(name, zero)),
+            target_funds_wan=float(tf),
+            target_projects=tp,
             completion_pct=None if completion is None else _num(completion),
             schedule_gap_pct=None if completion is None else _num(completion - elapsed * 100),
-            score=_num(score), is_blank=blank, reported=(name, year, month) in reported,
+            score=_num(score),
+            is_blank=blank,
+            reported=(name, year, month) in reported,
         )
     totals = {
         "new_projects": sum(new_by_sector.values()),
@@ -364,8 +406,14 @@ def _period(year, month, rows, first_seen, units, sector_list, counting, band_li
         "units_reporting": sum(1 for f in unit_figures.values() if f.reported),
         "blank_units": sum(1 for f in unit_figures.values() if f.is_blank),
     }
-    return PeriodTruth(year, month, sectors, {b: BandFigures(c, _num(f)) for b, (c, f) in bands.items()},
-                       unit_figures, totals)
+    return PeriodTruth(
+        year,
+        month,
+        sectors,
+        {b: BandFigures(c, _num(f)) for b, (c, f) in bands.items()},
+        unit_figures,
+        totals,
+    )
 
 
 def missing_reports(files: list[FileTruth], units: list[dict]) -> list[AnomalyTruth]:
@@ -378,6 +426,18 @@ def missing_reports(files: list[FileTruth], units: list[dict]) -> list[AnomalyTr
         active = any((name, y, m) in sent for y, m in months if y == year)
         for y, m in months:
             if y == year and (name, y, m) not in sent:
-                out.append(AnomalyTruth("MISSING_REPORT", name, y, m, None, None, None, None,
-                                        "本月没有报送" if active else "全年没有报送（空白单位）", must_flag=active))
+                out.append(
+                    AnomalyTruth(
+                        "MISSING_REPORT",
+                        name,
+                        y,
+                        m,
+                        None,
+                        None,
+                        None,
+                        None,
+                        "本月没有报送" if active else "全年没有报送（空白单位）",
+                        must_flag=active,
+                    )
+                )
     return out

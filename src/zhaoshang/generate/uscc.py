@@ -28,7 +28,7 @@ def uscc_check_char(first17: str) -> str:
     """The 18th character for the first 17 characters of a USCC (GB 32100-2015)."""
     if len(first17) != 17:
         raise ValueError(f"need 17 characters, got {len(first17)}")
-    total = sum(_value(ch) * w for ch, w in zip(first17.upper(), _WEIGHTS))
+    total = sum(_value(ch) * w for ch, w in zip(first17.upper(), _WEIGHTS, strict=False))
     return CHARSET[(31 - total % 31) % 31]
 
 
@@ -44,7 +44,7 @@ def is_valid_uscc(code: str | None) -> bool:
 
 def _org_check_char(body8: str) -> str:
     """GB 11714 organisation-code check character for an 8-character body."""
-    total = sum(int(ch, 36) * w for ch, w in zip(body8, _ORG_WEIGHTS))
+    total = sum(int(ch, 36) * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=False))
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 

@@ -37,7 +37,9 @@ class CellSpec:
 class SheetSpec:
     name: str
     cells: list[CellSpec] = field(default_factory=list)
-    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 (1-based)
+    merges: list[tuple[int, int, int, int]] = field(
+        default_factory=list
+    )  # r1, c1, r2, c2 (1-based)
     hidden: bool = False
     widths: dict[int, float] = field(default_factory=dict)
 
@@ -68,8 +70,15 @@ def write_workbook(path: Path, spec: WorkbookSpec, writer: str) -> None:
 
 def _xlsxwriter_bytes(spec: WorkbookSpec) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
-                                   "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     wb.set_properties({"author": spec.author, "created": spec.created})
     formats: dict[tuple[str | None, bool], object] = {}
 
@@ -105,7 +114,7 @@ def _xlsxwriter_bytes(spec: WorkbookSpec) -> bytes:
             else:
                 raise ValueError(cell.kind)
     sheets[spec.active].activate()
-    for ws, sheet in zip(sheets, spec.sheets):
+    for ws, sheet in zip(sheets, spec.sheets, strict=False):
         if sheet.hidden:
             ws.hide()
     wb.close()
@@ -151,11 +160,16 @@ def _normalise_zip(data: bytes, when: datetime) -> bytes:
     """Re-pack with fixed member timestamps so the same spec gives the same bytes."""
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             payload = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                payload = _MODIFIED.sub(rb"<dcterms:modified\1>" + stamp + rb"</dcterms:modified>", payload)
+                payload = _MODIFIED.sub(
+                    rb"<dcterms:modified\1>" + stamp + rb"</dcterms:modified>", payload
+                )
             member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             member.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(member, payload)

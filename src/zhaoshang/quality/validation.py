@@ -47,9 +47,22 @@ create or replace table dq.gx_flags (
     detected_run_id varchar not null
 )"""
 GX_FLAGS_COLUMNS = (
-    "flag_key", "rule", "severity", "signal", "unit_name", "year", "month", "project_name",
-    "submission_id", "source_file", "sheet", "row_number", "evidence", "entry_id", "detected_run_id",
-)  # fmt: skip
+    "flag_key",
+    "rule",
+    "severity",
+    "signal",
+    "unit_name",
+    "year",
+    "month",
+    "project_name",
+    "submission_id",
+    "source_file",
+    "sheet",
+    "row_number",
+    "evidence",
+    "entry_id",
+    "detected_run_id",
+)
 
 
 class FeaturesMissing(RuntimeError):
