@@ -12,7 +12,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export TZ := UTC
 
-.PHONY: help install run test bench lint lock docs airflow-standalone sample clean
+.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -32,7 +32,10 @@ install: $(STAMP)  ## create .venv from requirements.lock (exact versions)
 run: $(STAMP)  ## run the nightly DAG through Airflow on the bundled sample inbox
 	$(PY) -m zhaoshang airflow-run
 
-test: $(STAMP)  ## the whole test suite (real Airflow, dbt, GX, DuckDB, SMTP)
+system-deps:  ## Debian packages the tests need (LibreOffice, Chromium, PostgreSQL, Redis, CJK fonts)
+	@bash .ci/ensure-system-packages
+
+test: $(STAMP) system-deps  ## the whole test suite (real Airflow, dbt, GX, DuckDB, SMTP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)  ## ingestion / dbt / validation benchmarks (county-year, province-year)
