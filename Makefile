@@ -12,7 +12,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export TZ := UTC
 
-.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean
+.PHONY: help install system-deps run test bench lint lock web docs airflow-standalone sample clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -48,6 +48,9 @@ lint: $(STAMP)  ## ruff check + ruff format --check on the package, DAGs and tes
 lock: $(STAMP)  ## recompile requirements.lock (pinned, hashed) from requirements.in, keeping pins
 	$(VENV)/bin/uv pip compile requirements.in -c requirements.lock --python-version 3.11 \
 	  --generate-hashes --allow-unsafe -o requirements.lock
+
+web: $(STAMP)  ## the inspection team's web pages on http://127.0.0.1:8765 (users: python -m zhaoshang users add)
+	$(PY) -m zhaoshang web --host $${WEB_HOST:-127.0.0.1} --port $${WEB_PORT:-8765}
 
 docs: $(STAMP)  ## dbt docs + GX Data Docs into the output dir (also done by each nightly run)
 	$(PY) -m zhaoshang docs

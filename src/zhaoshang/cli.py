@@ -4,7 +4,9 @@
 ``airflow-run``  run the nightly DAG through Airflow (``dag.test()``) on the embedded defaults
                  (SQLite metadata in ``AIRFLOW_HOME``) and print a summary — what ``make run`` does;
 ``generate``     write a sample inbox with known answers;
-``summary``      print the summary of the published warehouse.
+``summary``      print the summary of the published warehouse;
+``web``          serve the inspection team's web pages;
+``users``        manage the web pages' users (``users add NAME --role R``, password on stdin).
 """
 
 from __future__ import annotations
@@ -70,6 +72,31 @@ def _summary() -> str:
     return run_summary(settings_module.load())
 
 
+def _users(args) -> int:
+    import getpass
+
+    from zhaoshang import decisions
+    from zhaoshang.web import auth
+
+    settings = settings_module.load()
+    with decisions.writer(settings) as con:
+        if args.users_command == "list":
+            for user in auth.list_users(con):
+                print(f"{user.name}\t{user.role}\t{user.role_zh}")
+            return 0
+        if sys.stdin.isatty():
+            password = getpass.getpass("密码 / password: ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            user = auth.add_user(con, args.name, args.role, password)
+        except auth.UserError as error:
+            print(error, file=sys.stderr)
+            return 1
+    print(f"已添加用户 / added user ({user.role_zh} {user.role})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["generate"]:  # the generator parses its own options
@@ -91,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
         "docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse"
     )
     sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
+    web = sub.add_parser("web", help="serve the inspection team's web pages")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8765)
+    users = sub.add_parser("users", help="web users: add NAME --role R (password on stdin), list")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="add a user; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["inspector", "leader", "analyst", "admin"])
+    users_sub.add_parser("list", help="list the users and their roles")
     args = parser.parse_args(argv)
     _configure_logging()
     if args.command == "airflow-run":
@@ -103,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "summary":
         print(_summary())
         return 0
+    if args.command == "web":
+        from zhaoshang.web import serve
+
+        serve(settings_module.load(), host=args.host, port=args.port)
+        return 0
+    if args.command == "users":
+        return _users(args)
     if args.command == "nightly":
         from zhaoshang.pipeline import dump, run_nightly
 

@@ -47,6 +47,12 @@ class Settings:
     # A file modified less than this many seconds ago may still be uploading: left for the next
     # run. 0 (default) takes every file; a git checkout or copy sets fresh mtimes.
     stable_seconds: float = 0.0
+    # The inspection team's web pages (python -m zhaoshang web): e-mails link to this address
+    # (none: no links); the session cookie is signed with the secret (none: one is generated
+    # in the state dir); a login lasts this long.
+    web_base_url: str | None = None
+    web_secret: str | None = None
+    web_session_minutes: int = 480
 
     @property
     def submissions_dir(self) -> Path:
@@ -121,6 +127,9 @@ def load() -> Settings:
         smtp_url=os.environ.get("ZHAOSHANG_SMTP_URL") or None,
         alert_from=os.environ.get("ZHAOSHANG_ALERT_FROM") or "zhaoshang-warehouse@localhost",
         stable_seconds=float(os.environ.get("ZHAOSHANG_STABLE_SECONDS") or 0),
+        web_base_url=(os.environ.get("ZHAOSHANG_WEB_BASE_URL") or "").rstrip("/") or None,
+        web_secret=os.environ.get("ZHAOSHANG_WEB_SECRET") or None,
+        web_session_minutes=int(os.environ.get("ZHAOSHANG_WEB_SESSION_MINUTES") or 480),
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 
 from zhaoshang.alerts.outbox import Alert
+from zhaoshang.alerts.since import SinceLastNight
 from zhaoshang.alerts.workbook import flagged_rows_xlsx
 from zhaoshang.errors import mask_pii
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
@@ -110,8 +111,10 @@ def compose_flags_alert(
     run_id: str,
     recipients: tuple[str, ...],
     data_docs: str | None = None,
+    since: SinceLastNight | None = None,
 ) -> Alert:
-    """One digest for a run's new flags (dicts with the audit.dq_flags columns incl. flag_key)."""
+    """One digest for a run's new flags (dicts with the audit.dq_flags columns incl. flag_key),
+    with the "since last night" section when something escalated or cleared."""
     rules = load_rules()
     rule_zh = {r.rule: r.rule_zh for r in rules}
     order = {r.rule: i for i, r in enumerate(rules)}
@@ -175,9 +178,13 @@ def compose_flags_alert(
             unit_counts.items(), key=lambda uc: (-sum(uc[1].values()), uc[0])
         )
     ]
-    alert_key = alert_key_for(r["flag_key"] for r in rows)
+    alert_key = alert_key_for([*(r["flag_key"] for r in rows), *(since.markers if since else ())])
     summary = "、".join(f"{r['rule_zh']}{r['count']}" for r in by_rule)
-    subject = header_safe(f"【招商引资疑点】新增{total}条：{summary}（告警编号 {alert_key}）")
+    changed = f"；升级{len(since.escalated)}条、消除{len(since.cleared)}条" if since else ""
+    subject = header_safe(
+        f"【招商引资疑点】新增{total}条{'：' + summary if summary else ''}{changed}"
+        f"（告警编号 {alert_key}）"
+    )
     attachment_name = f"疑点清单_{alert_key}.xlsx"
     context = {
         "subject": subject,
@@ -191,6 +198,8 @@ def compose_flags_alert(
         "attachment_name": attachment_name,
         "alert_key": alert_key,
         "data_docs": data_docs,
+        "since": since.context() if since else None,
+        "web_link": since.link("/flags") if since is not None else None,
     }
     workbook = flagged_rows_xlsx(
         WORKBOOK_HEADERS,
