@@ -87,6 +87,7 @@ class Browser:
         raw = path.with_suffix(".raw.png")
         height = self.driver.execute_script("return document.body.scrollHeight")
         self.driver.set_window_size(1280, min(max(int(height) + 40, 600), 1600))
+        self.driver.execute_script("window.scrollTo(0, 0)")
         self.driver.save_screenshot(str(raw))
         with Image.open(raw) as image:
             image.convert("RGB").quantize(colors=colors).save(path, optimize=True)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import duckdb
 
@@ -209,6 +210,8 @@ def source_row(con, submission_id: str | None, sheet: str | None, row_number) ->
             continue
         if isinstance(value, bool):
             value = "是" if value else "否"
+        elif isinstance(value, Decimal):
+            value = f"{value:,.4f}".rstrip("0").rstrip(".")
         out.append((labels[name], value))
     return out
 
