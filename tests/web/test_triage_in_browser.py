@@ -118,7 +118,7 @@ def site(tmp_path_factory):
     for f in truth.files:  # the unit's own February report is replaced by the planted one
         if f.unit_name == UNIT and (f.year, f.month) == (2021, 2):
             (base / "raw" / f.source_file).unlink()
-    write_unit_report(base / "raw", period_wan=600, cumulative_wan=1500)
+    write_unit_report(base / "raw", period_wan=60, cumulative_wan=1500)
     settings = settings_module.load()
     with decisions.writer(settings) as con:
         auth.add_user(con, *INSPECTOR[:1], "inspector", INSPECTOR[1])
@@ -199,7 +199,7 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert mails_about(site, mailed, PROJECT) == []
 
     # -- the unit reports a larger amount: a new file, the same case, e-mailed as escalated
-    write_unit_report(site["raw"], period_wan=1700, cumulative_wan=2600)
+    write_unit_report(site["raw"], period_wan=60, cumulative_wan=2600)
     mailed = len(site["smtp"].inbox.messages)
     night("2021-03-03")
     [(second_key, status, _, _, _)] = planted(site)
@@ -215,7 +215,7 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert "2,600万元" in driver.find_element(By.ID, "evidence").text
 
     # -- the unit corrects its file: the flag clears, with the night it cleared
-    write_unit_report(site["raw"], period_wan=600, cumulative_wan=600)
+    write_unit_report(site["raw"], period_wan=60, cumulative_wan=600)
     mailed = len(site["smtp"].inbox.messages)
     night("2021-03-04")
     assert planted(site) == []
