@@ -121,7 +121,8 @@ def all_flags(con, settings: Settings) -> list[dict]:
     """Tonight's flags with their changes, plus cleared subjects, sorted by severity."""
     has_changes = _has_table(con, "audit", "flag_changes")
     changes_join = (
-        """left join audit.flag_changes as changes on flags.flag_key = changes.flag_key"""
+        """left join audit.flag_changes as changes
+           on flags.flag_key = changes.flag_key and changes.is_current"""
         if has_changes
         else ""
     )
