@@ -73,6 +73,26 @@ class Browser:
         self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         self.driver.set_page_load_timeout(30)
 
+    def submit(self, element_id: str, timeout: float = 30) -> None:
+        """Click a submit button and wait until the next page has replaced this one."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.ID, element_id).click()
+        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(page))
+
+    def follow(self, css: str, timeout: float = 30) -> None:
+        """Click a link and wait for the page it leads to."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.CSS_SELECTOR, css).click()
+        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(page))
+
     def close(self) -> None:
         try:
             self.driver.quit()

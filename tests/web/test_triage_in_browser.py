@@ -145,7 +145,7 @@ def login(browser: Browser, url: str, who: tuple[str, str], next_path: str = "/f
     assert "/login" in driver.current_url
     driver.find_element(By.ID, "username").send_keys(who[0])
     driver.find_element(By.ID, "password").send_keys(who[1])
-    driver.find_element(By.ID, "login-button").click()
+    browser.submit("login-button")
     assert "/login" not in driver.current_url, driver.page_source[:500]
 
 
@@ -171,12 +171,12 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     login(browser, url, INSPECTOR)
     total = len(driver.find_elements(By.CSS_SELECTOR, "tr.flag-row"))
     Select(driver.find_element(By.ID, "filter-unit")).select_by_value(UNIT)
-    driver.find_element(By.ID, "filter-button").click()
+    browser.submit("filter-button")
     rows = driver.find_elements(By.CSS_SELECTOR, "tr.flag-row")
     assert rows and len(rows) < total
     assert all(UNIT in r.text for r in rows)
     save_screenshot(browser, "web_flags.png", tmp_path)
-    driver.find_element(By.CSS_SELECTOR, f'tr[data-flag-key="{first_key}"] a.flag-link').click()
+    browser.follow(f'tr[data-flag-key="{first_key}"] a.flag-link')
     evidence = driver.find_element(By.ID, "evidence").text
     assert "1,500万元" in evidence and "1,000万元" in evidence
     cells = driver.find_element(By.ID, "source-row").text
@@ -184,7 +184,7 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     driver.find_element(By.ID, "decision-dismissed").click()
     driver.find_element(By.ID, "decision-note").send_keys(NOTE)
     save_screenshot(browser, "web_flag.png", tmp_path)
-    driver.find_element(By.ID, "decision-submit").click()
+    browser.submit("decision-submit")
     assert driver.find_element(By.ID, "saved").is_displayed()
     assert driver.find_element(By.ID, "flag-status").text == "排除"
     assert NOTE in driver.find_element(By.ID, "history").text
