@@ -12,7 +12,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export TZ := UTC
 
-.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean
+.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean sql report
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -51,6 +51,12 @@ lock: $(STAMP)  ## recompile requirements.lock (pinned, hashed) from requirement
 
 docs: $(STAMP)  ## dbt docs + GX Data Docs into the output dir (also done by each nightly run)
 	$(PY) -m zhaoshang docs
+
+sql: $(STAMP)  ## read-only SQL shell on the published warehouse (history, describe shows 中文说明)
+	$(PY) -m zhaoshang sql
+
+report: $(STAMP)  ## draft the work report for the latest month (YEAR=2021 MONTH=6 for another)
+	$(PY) -m zhaoshang report $(if $(YEAR),--year $(YEAR) --month $(MONTH))
 
 airflow-standalone: $(STAMP)  ## Airflow UI + scheduler locally with the DAGs loaded (http://localhost:8080)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/airflow standalone

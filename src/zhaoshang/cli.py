@@ -4,7 +4,9 @@
 ``airflow-run``  run the nightly DAG through Airflow (``dag.test()``) on the embedded defaults
                  (SQLite metadata in ``AIRFLOW_HOME``) and print a summary — what ``make run`` does;
 ``generate``     write a sample inbox with known answers;
-``summary``      print the summary of the published warehouse.
+``summary``      print the summary of the published warehouse;
+``report``       draft the work report (.docx and .html with charts) for a year as of a month;
+``sql``          the analysts' read-only SQL shell on the published warehouse.
 """
 
 from __future__ import annotations
@@ -91,7 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         "docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse"
     )
     sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
+    rep = sub.add_parser("report", help="draft the work report for a year as of a month")
+    rep.add_argument("--year", type=int, help="year (default: the latest published)")
+    rep.add_argument("--month", type=int, help="as of month 1-12 (default: the latest published)")
+    sql = sub.add_parser("sql", help="read-only SQL shell on the analysts' warehouse")
+    sql.add_argument("-c", dest="command_sql", help="run this SQL, print the result and exit")
     args = parser.parse_args(argv)
+    if args.command == "sql":  # no logging set-up: the shell's output is the analyst's
+        from zhaoshang import sql_shell
+
+        return sql_shell.main(settings_module.load(), args.command_sql)
     _configure_logging()
     if args.command == "airflow-run":
         return airflow_run(args.date)
@@ -99,6 +110,16 @@ def main(argv: list[str] | None = None) -> int:
         from zhaoshang.pipeline import dump, regenerate_docs
 
         print(dump(regenerate_docs(settings_module.load())))
+        return 0
+    if args.command == "report":
+        from zhaoshang.pipeline import dump
+        from zhaoshang.report import write_report
+
+        if (args.year is None) != (args.month is None):
+            parser.error("--year 与 --month 需同时给出 / give both --year and --month")
+        if args.month is not None and not 1 <= args.month <= 12:
+            parser.error("--month 应为 1-12 / --month must be 1-12")
+        print(dump(write_report(settings_module.load(), args.year, args.month)))
         return 0
     if args.command == "summary":
         print(_summary())

@@ -95,6 +95,16 @@ def export_for_analysts(settings: Settings) -> dict:
     return exports.write_monthly_workbook(settings)
 
 
+def write_report(settings: Settings) -> dict:
+    """Stage 6b: the work report (.docx, .html, charts) for the latest month, and the index page."""
+    from zhaoshang import report
+    from zhaoshang.report import index
+
+    written = report.write_report(settings)
+    written["index"] = str(index.write_index(settings))
+    return written
+
+
 def send_alerts(settings: Settings, run_id: str) -> dict:
     """Stage 6: new flags -> outbox -> e-mail (or a file in the output dir). Never fails the run."""
     from zhaoshang import alerts
@@ -114,6 +124,7 @@ def run_nightly(
     report["marts"] = build_marts(settings, run_id)
     report["publish"] = publish_warehouse(settings, run_id, logical_date)
     report["export"] = export_for_analysts(settings)
+    report["report"] = write_report(settings)
     report["alerts"] = send_alerts(settings, run_id)
     return report
 

@@ -36,7 +36,8 @@ excluded_by_sector as (
         month,
         sector,
         count(*) filter (where is_new_project_excluded) as new_projects_excluded,
-        sum(funds_excluded_wan) as funds_excluded_wan
+        sum(funds_excluded_wan) as funds_excluded_wan,
+        sum(continuing_funds_excluded_wan) as continuing_funds_excluded_wan
     from projects_verified
     group by 1, 2, 3
 
@@ -71,7 +72,10 @@ every_sector_every_month as (
         coalesce(summed_by_sector.new_projects, 0)
         - coalesce(excluded_by_sector.new_projects_excluded, 0) as verified_new_projects,
         coalesce(summed_by_sector.funds_wan, 0)
-        - coalesce(excluded_by_sector.funds_excluded_wan, 0) as verified_funds_wan
+        - coalesce(excluded_by_sector.funds_excluded_wan, 0) as verified_funds_wan,
+        coalesce(summed_by_sector.continuing_funds_wan, 0)
+        - coalesce(excluded_by_sector.continuing_funds_excluded_wan, 0)
+            as verified_continuing_funds_wan
     from spine
     cross join sectors
     left join summed_by_sector
@@ -107,7 +111,8 @@ final as (
             100.0 * verified_funds_wan
             / nullif(sum(verified_funds_wan) over (partition by year, month), 0),
             4
-        ) as verified_share_pct
+        ) as verified_share_pct,
+        verified_continuing_funds_wan
     from every_sector_every_month
 
 )

@@ -3,7 +3,8 @@
     of each month (pass 2: it needs the flags). A left-out row takes its funds out of every
     month from its own on, if the project's funds are headline funds as of that month; a new
     project drops out of the verified count once every row reported for it so far is left
-    out. The unit, sector and size-band marts subtract these sums, so all three agree.
+    out. The unit, sector and size-band marts subtract these sums, so all three agree; a
+    续建 project's left-out funds come off the continuing funds instead.
 -#}
 with
 
@@ -65,7 +66,11 @@ final as (
             when projects_accumulated.is_headline
                 then excluded_to_month.funds_excluded_wan
             else 0
-        end as funds_excluded_wan
+        end as funds_excluded_wan,
+        case
+            when projects_accumulated.is_headline then 0
+            else excluded_to_month.funds_excluded_wan
+        end as continuing_funds_excluded_wan
 
     from excluded_to_month
     inner join projects_accumulated
