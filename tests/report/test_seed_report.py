@@ -4,22 +4,21 @@ printable workbook and the analysts' SQL shell, all checked against the seed and
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.report.readback import docx_text as _docx_text
+from tests.report.readback import html_text as _html_text
 from zhaoshang import reference
-from zhaoshang import settings as settings_module
-from zhaoshang.generate import generate_inbox, seed_half_year
 
 SEED_STATISTICS = [
     "共引进项目434个",
@@ -37,45 +36,17 @@ SEED_STATISTICS = [
 SEED_BLANK_UNITS = {"烟草局", "盐务局", "信访局", "中行", "农行", "财险公司"}
 
 
-@pytest.fixture(scope="module")
-def seed_night(tmp_path_factory):
-    base = tmp_path_factory.mktemp("seed_report")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ZHAOSHANG_RAW_DIR", str(base / "raw"))
-    mp.setenv("ZHAOSHANG_WAREHOUSE", str(base / "warehouse" / "zhaoshang.duckdb"))
-    mp.setenv("ZHAOSHANG_OUTPUT_DIR", str(base / "output"))
-    for name in ("ZHAOSHANG_STATE_DIR", "ZHAOSHANG_SMTP_URL", "ZHAOSHANG_ALERT_TO"):
-        mp.delenv(name, raising=False)
-    from zhaoshang.pipeline import run_nightly
-
-    generate_inbox(base / "raw", seed_half_year())
-    settings = settings_module.load()
-    summary = run_nightly(settings, date(2021, 7, 5))
-    yield {"settings": settings, "summary": summary, "env": dict(os.environ)}
-    mp.undo()
-
-
-def _docx_text(path: Path) -> str:
-    import docx
-
-    document = docx.Document(str(path))
-    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
-
-
-def _html_text(path: Path) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "\n", path.read_text(encoding="utf-8")))
-
-
 def _flag_counts(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return dict(
+        counts = dict(
             con.execute(
-                """select rule_zh, count(*) from audit.dq_flags
+                """select rule, count(*) from audit.dq_flags
                    where year = 2021 and coalesce(month, 1) <= 6 and status <> 'dismissed'
                    group by 1"""
             ).fetchall()
         )
+    words = reference.rule_words()
+    return {words[rule]: count for rule, count in counts.items()}
 
 
 def _check_report_text(text: str, warehouse: Path) -> None:

@@ -62,10 +62,10 @@ group by s.year, s.month order by s.month""",
     ),
     "flags": (
         "疑点（未排除的，按规则和单位）",
-        """select rule, rule_zh, unit_name, count(*), count(*) filter (where status = 'confirmed')
+        """select rule, unit_name, count(*), count(*) filter (where status = 'confirmed')
 from audit.dq_flags
 where year = ? and coalesce(month, 1) <= ? and status <> 'dismissed'
-group by rule, rule_zh, unit_name order by rule, unit_name""",
+group by rule, unit_name order by rule, unit_name""",
     ),
 }
 
@@ -251,8 +251,9 @@ def read(warehouse: Path, year: int, month: int, units_csv: Path) -> ReportData:
     order = {name: i for i, name in enumerate(roster_order(units_csv, year))}
     units.sort(key=lambda u: (order.get(u.unit_name, len(order)), u.unit_type, u.unit_name))
     flags: dict[str, FlagGroup] = {}
-    for rule, rule_zh, unit, count, confirmed in flag_rows:
-        group = flags.setdefault(rule, FlagGroup(rule, rule_zh or rule, 0, 0))
+    words = reference.rule_words()
+    for rule, unit, count, confirmed in flag_rows:
+        group = flags.setdefault(rule, FlagGroup(rule, words.get(rule, rule), 0, 0))
         group.count += count
         group.confirmed += confirmed
         if unit:

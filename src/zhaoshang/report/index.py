@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from zhaoshang import publish
+from zhaoshang import publish, reference
 from zhaoshang.settings import Settings
 
 _CSS = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:60em;
@@ -56,13 +56,13 @@ def _table(headers: list[str], rows: list[tuple]) -> str:
 def write_data_quality_page(settings: Settings) -> Path:
     with publish.open_published(settings) as con:
         by_rule = con.execute(
-            """select rule_zh, rule, count(*) filter (where status = 'open'),
+            """select rule, rule, count(*) filter (where status = 'open'),
                       count(*) filter (where status = 'confirmed'),
                       count(*) filter (where status = 'dismissed'), count(*)
                from audit.dq_flags group by 1, 2 order by 6 desc"""
         ).fetchall()
         by_unit = con.execute(
-            """select year, unit_name, rule_zh, count(*) from audit.dq_flags
+            """select year, unit_name, rule, count(*) from audit.dq_flags
                where status <> 'dismissed' group by all order by 1 desc, 4 desc, 2, 3"""
         ).fetchall()
         files = con.execute(
@@ -72,6 +72,9 @@ def write_data_quality_page(settings: Settings) -> Path:
             "select reason_zh, count(*) from audit.quarantine group by 1 order by 2 desc"
         ).fetchall()
         run = con.execute("select run_id, built_at from audit.manifest").fetchone()
+    words = reference.rule_words()  # the office's words, one place (dq_rules.csv)
+    by_rule = [(words.get(r[0], r[0]), *r[1:]) for r in by_rule]
+    by_unit = [(y, u, words.get(r, r), n) for y, u, r, n in by_unit]
     body = (
         f'<p class="note">运行编号 {html.escape(str(run[0]))}，生成于 {run[1]:%Y-%m-%d %H:%M}。'
         "疑点的证据和处理见数据仓库 audit.dq_flags（python -m zhaoshang sql）。</p>"
