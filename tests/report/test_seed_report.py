@@ -334,3 +334,25 @@ def test_sql_shell_keeps_working_while_a_night_publishes(seed_night, tmp_path):
     assert shell.returncode == 0, err
     assert "30" in out  # 5 sectors x 6 months, read from the snapshot it opened
     assert (tmp_path / ".zhaoshang_sql_history").exists()
+
+
+def test_chart_labels_have_glyphs_in_the_cjk_font(seed_night, monkeypatch):
+    """matplotlib warns 'Glyph … missing from font' where it would draw a tofu box."""
+    import warnings
+
+    from zhaoshang.report import charts, figures
+
+    settings = seed_night["settings"]
+    data = figures.read(settings.warehouse, 2021, 6, settings.units_csv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for key in charts.CHARTS:
+            charts.CHARTS[key](data)
+    # the check can fail: with a Latin-only font the same chart warns
+    monkeypatch.setattr(charts, "cjk_font_family", lambda: "DejaVu Sans")
+    with pytest.warns(UserWarning, match="missing from font"):
+        charts.sector_shares(data)
+    monkeypatch.undo()
+    monkeypatch.setattr(charts, "CJK_FAMILIES", ("No Such CJK Font",))
+    with pytest.raises(charts.MissingCJKFont, match="fonts-noto-cjk"):
+        charts.sector_shares(data)

@@ -101,9 +101,8 @@ def schedule_paragraph(data: ReportData) -> str:
     completion = 100 * data.funds_wan / target
     gap = completion - Decimal(str(data.elapsed_pct))
     state = "超序时进度" if gap >= 0 else "低于序时进度"
-    met = "达到了时间过半、任务过半的要求" if gap >= 0 else "没有达到序时进度要求"
-    if data.month != 6:
-        met = "达到序时进度要求" if gap >= 0 else "没有达到序时进度要求"
+    goal = "时间过半、任务过半的要求" if data.month == 6 else "序时进度要求"
+    met = f"达到了{goal}" if gap >= 0 else f"没有达到{goal}"
     return (
         f"全县全年到位资金目标{wan(target)}万元，{period_label(data.month)}完成"
         f"{pct(completion)}%，序时进度{pct(data.elapsed_pct)}%，{state}{pct(abs(gap))}个百分点，"
