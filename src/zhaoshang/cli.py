@@ -167,6 +167,47 @@ def _no_options(_parser: argparse.ArgumentParser) -> None:
     return None
 
 
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--year",
+        type=int,
+        help="年份（默认：已发布的最近月份）/ year (default: the latest published)",
+    )
+    parser.add_argument(
+        "--month",
+        type=int,
+        choices=range(1, 13),
+        metavar="M",
+        help="截至月份 1-12（与 --year 同时给出）/ as of month 1-12 (give with --year)",
+    )
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from zhaoshang.pipeline import dump
+    from zhaoshang.report import write_report
+
+    if (args.year is None) != (args.month is None):
+        print("--year 与 --month 需同时给出 / give both --year and --month", file=sys.stderr)
+        return 2
+    print(dump(write_report(settings_module.load(), args.year, args.month)))
+    return 0
+
+
+def _sql_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        dest="sql",
+        metavar="SQL",
+        help="执行这条 SQL、打印结果后退出 / run this SQL, print the result and exit",
+    )
+
+
+def _run_sql(args: argparse.Namespace) -> int:
+    from zhaoshang import sql_shell
+
+    return sql_shell.main(settings_module.load(), args.sql)
+
+
 def _generate(argv: list[str]) -> int:
     from zhaoshang.generate import main as generate_main
 
@@ -201,6 +242,20 @@ COMMANDS: tuple[Command, ...] = (
         "dbt docs for the published warehouse (and where the GX Data Docs are)",
         _no_options,
         _run_docs,
+    ),
+    Command(
+        "report",
+        "根据数据起草工作总结（.docx 与 .html，含图表）",
+        "draft the work report (.docx and .html, with charts) for a year as of a month",
+        _report_options,
+        _run_report,
+    ),
+    Command(
+        "sql",
+        "分析人员的只读 SQL 命令行（make sql）",
+        "the analysts' read-only SQL shell on the published warehouse (make sql)",
+        _sql_options,
+        _run_sql,
     ),
     Command(
         "generate",

@@ -103,6 +103,18 @@ def export_for_analysts(settings: Settings) -> dict:
 
 
 @tracked
+def write_report(settings: Settings) -> dict:
+    """Stage 6b: the work report (.docx, .html, charts) for the latest month, and the index page."""
+    from zhaoshang import report
+    from zhaoshang.report import index
+
+    written = report.write_report(settings)
+    written["index"] = str(index.write_index(settings))
+    written["paths"] = [p for p in (written.get("docx"), written["index"]) if p]
+    return written
+
+
+@tracked
 def send_alerts(settings: Settings, run_id: str) -> dict:
     """Stage 6: new flags -> outbox -> e-mail (or a file in the output dir). Never fails the run."""
     from zhaoshang import alerts
@@ -122,6 +134,7 @@ def run_nightly(
     report["marts"] = build_marts(settings, run_id)
     report["publish"] = publish_warehouse(settings, run_id, logical_date)
     report["export"] = export_for_analysts(settings)
+    report["report"] = write_report(settings)
     report["alerts"] = send_alerts(settings, run_id)
     return report
 

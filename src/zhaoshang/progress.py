@@ -30,6 +30,7 @@ STAGE_LABELS: dict[str, tuple[str, str]] = {
     "build_marts": ("生成汇总表", "build marts"),
     "publish_warehouse": ("发布数据仓库", "publish warehouse"),
     "export_for_analysts": ("导出分析工作簿", "export workbook"),
+    "write_report": ("起草工作总结", "write report"),
     "send_alerts": ("督查提醒", "send alerts"),
 }
 

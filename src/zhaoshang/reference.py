@@ -108,6 +108,12 @@ def export_columns(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str
 
 
 @lru_cache(maxsize=4)
+def rule_words(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, str]:
+    """Each flag rule in the office's words (OLD_AS_NEW -> 以旧充新), from dq_rules.csv."""
+    return {r["rule"]: r["rule_zh"] for r in _read_csv(rules_dir / "dq_rules.csv")}
+
+
+@lru_cache(maxsize=4)
 def rule_parameters(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, str]:
     return {r["parameter"]: r["value"] for r in _read_csv(rules_dir / "rule_parameters.csv")}
 
