@@ -4,7 +4,8 @@
 ``airflow-run``  run the nightly DAG through Airflow (``dag.test()``) on the embedded defaults
                  (SQLite metadata in ``AIRFLOW_HOME``) and print a summary — what ``make run`` does;
 ``generate``     write a sample inbox with known answers;
-``summary``      print the summary of the published warehouse.
+``summary``      print the summary of the published warehouse;
+``template``     write the monthly report form for one unit, every unit, or a blank one.
 """
 
 from __future__ import annotations
@@ -70,6 +71,31 @@ def _summary() -> str:
     return run_summary(settings_module.load())
 
 
+def _template(args: argparse.Namespace) -> int:
+    from zhaoshang.forms import write_templates
+    from zhaoshang.reference import ReferenceDataError
+
+    try:
+        written = write_templates(
+            args.out,
+            args.year,
+            args.month,
+            settings_module.load().units_csv,
+            unit_name=args.unit,
+            all_units=args.all,
+            county_name=args.county,
+            data_rows=args.rows,
+            optional_columns=args.optional_columns,
+        )
+    except (ReferenceDataError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    print(f"已生成 {len(written)} 份月报表 / wrote {len(written)} form(s)", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["generate"]:  # the generator parses its own options
@@ -91,6 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         "docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse"
     )
     sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
+    form = sub.add_parser("template", help="write the monthly report form (.xlsx) for units")
+    form.add_argument("--year", type=int, required=True)
+    form.add_argument("--month", type=int, required=True)
+    which = form.add_mutually_exclusive_group()
+    which.add_argument("--unit", help="one unit of units.csv (its name or an alias)")
+    which.add_argument("--all", action="store_true", help="one file per unit of the year's roster")
+    form.add_argument("--out", type=Path, required=True, help="folder to write the forms to")
+    form.add_argument("--county", default="", help="county name for the title, e.g. 夏邑县")
+    form.add_argument("--rows", type=int, default=30, help="empty project rows (default 30)")
+    form.add_argument(
+        "--optional-columns", action="store_true", help="add the county's optional columns"
+    )
     args = parser.parse_args(argv)
     _configure_logging()
     if args.command == "airflow-run":
@@ -100,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(dump(regenerate_docs(settings_module.load())))
         return 0
+    if args.command == "template":
+        return _template(args)
     if args.command == "summary":
         print(_summary())
         return 0

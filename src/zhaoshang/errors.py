@@ -130,6 +130,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "W_CONTROL_CHARS": ("已去除不可见控制字符", "invisible control characters were removed"),
     "W_NO_TOTAL_ROW": ("表中没有“合计”行", "the sheet has no 合计 (total) row"),
+    "W_TOTAL_NOT_COMPUTED": (
+        "“合计”行的“{detail}”为公式但没有计算结果，未核对该列合计；请在Excel/WPS中打开并保存后重新提交",
+        "the 合计 row's {detail!s} is a formula without a computed value, so that total was not "
+        "checked; open and save the file in Excel/WPS, then resubmit",
+    ),
     "W_SUBTOTAL_ROW": (
         "第{detail}行为小计/合计行，未作为项目读取",
         "row {detail} is a subtotal/total row; not read as a project",

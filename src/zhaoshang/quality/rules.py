@@ -28,6 +28,8 @@ class Signal:
     threshold: float | None
     signal_zh: str
     evidence_zh: str
+    # The unit's own to correct (its receipt lists it) rather than the inspection team's.
+    share_with_unit: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def load_rules(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[Rule, ...]:
                 threshold=float(r["threshold"]) if r["threshold"] else None,
                 signal_zh=r["signal_zh"],
                 evidence_zh=r["evidence_zh"],
+                share_with_unit=(r.get("share_with_unit") or "").strip().lower() == "true",
             )
             for r in by_rule[code]
         )
