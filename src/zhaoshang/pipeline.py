@@ -102,6 +102,13 @@ def send_alerts(settings: Settings, run_id: str) -> dict:
     return alerts.run_after_publish(settings, run_id)
 
 
+def send_receipts(settings: Settings, run_id: str) -> dict:
+    """Stage 6c: each unit's receipt (回执) -> feedback dir and outbox -> e-mail. Never fails."""
+    from zhaoshang import feedback
+
+    return feedback.run_after_publish(settings, run_id)
+
+
 def run_nightly(
     settings: Settings, logical_date: date | None = None, run_id: str | None = None
 ) -> dict:
@@ -115,6 +122,7 @@ def run_nightly(
     report["publish"] = publish_warehouse(settings, run_id, logical_date)
     report["export"] = export_for_analysts(settings)
     report["alerts"] = send_alerts(settings, run_id)
+    report["receipts"] = send_receipts(settings, run_id)
     return report
 
 

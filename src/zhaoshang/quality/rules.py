@@ -30,6 +30,7 @@ class Signal:
     evidence_zh: str
     # The unit's own to correct (its receipt lists it) rather than the inspection team's.
     share_with_unit: bool = False
+    fix_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def load_rules(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[Rule, ...]:
                 signal_zh=r["signal_zh"],
                 evidence_zh=r["evidence_zh"],
                 share_with_unit=(r.get("share_with_unit") or "").strip().lower() == "true",
+                fix_zh=r.get("fix_zh") or "",
             )
             for r in by_rule[code]
         )
