@@ -111,6 +111,10 @@ def allowed_values(spec: ColumnSpec) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value_aliases().get(spec.dtype, {}).values()))
 
 
+def allowed_values_of(canonical_name: str) -> tuple[str, ...]:
+    return allowed_values(next(c for c in column_map() if c.canonical_name == canonical_name))
+
+
 def header_text(spec: ColumnSpec) -> str:
     return (REQUIRED_MARK if spec.required else "") + spec.label_zh
 
