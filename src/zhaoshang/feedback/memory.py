@@ -79,14 +79,19 @@ def remember(
     when: datetime,
 ) -> None:
     """Record what the receipt ``receipt_key`` said, in one transaction (a rerun repeats it)."""
+
+    def many(sql: str, rows: list[tuple]) -> None:
+        if rows:  # duckdb refuses executemany with no rows
+            con.executemany(sql, rows)
+
     con.execute("begin")
     try:
-        con.executemany(
+        many(
             "insert or ignore into receipt_files values (?, ?, ?)",
             [(unit_name, key, receipt_key) for key in files],
         )
         # A problem that comes back after being resolved is told again as new.
-        con.executemany(
+        many(
             """insert into receipt_problems values (?, ?, ?, ?, ?, ?, ?, null, null)
                on conflict (unit_name, problem_key) do update set
                    summary_zh = excluded.summary_zh, source_file = excluded.source_file,
@@ -98,7 +103,7 @@ def remember(
                 for key, kind, summary, source in new_problems
             ],
         )
-        con.executemany(
+        many(
             """update receipt_problems set resolved_receipt_key = ?, resolved_at = ?
                where unit_name = ? and problem_key = ? and resolved_at is null""",
             [(receipt_key, when, unit_name, key) for key in resolved],
