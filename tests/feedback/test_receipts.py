@@ -155,13 +155,13 @@ def _period_funds(rows):
 def test_the_warehouse_built_from_filled_forms_has_the_known_totals(nights):
     settings = nights["settings"]
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        got = dict(
-            (u, (float(f), int(n)))
+        got = {
+            u: (float(f), int(n))
             for u, f, n in con.execute(
                 "select unit_name, funds_wan, new_projects from marts.unit_performance "
                 "where year = 2021 and month = 3"
             ).fetchall()
-        )
+        }
     # After the second night: 济阳镇's corrected file replaced the first, 财政局 reported.
     expected = {
         "济阳镇": nights["fixed"],
