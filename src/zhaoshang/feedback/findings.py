@@ -33,9 +33,7 @@ STATUS_ZH = {
     "duplicate": "重复（与已收到的文件内容相同）",
     "withdrawn": "已从收件箱撤回",
 }
-_WHERE_PREFIX = re.compile(
-    r"^文件“[^”]*”(?:工作表“[^”]*”)?(?:第\d+行)?(?:[A-Z]*列(?:（[^）]*）)?)?："
-)
+_WHERE_PREFIX = re.compile(r"^文件“[^”]*”(?:工作表“[^”]*”)?(?:第\d+行)?(?:[A-Z]*列(?:（.*?）)?)?：")
 
 
 @dataclass(frozen=True)

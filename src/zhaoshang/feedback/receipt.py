@@ -172,19 +172,25 @@ def workbook(receipt: Receipt) -> bytes:
         sheet.set_column(col, col, width)
     last_col = len(widths) - 1
 
-    def text(r: int, c: int, value: object, fmt=cell) -> None:
+    lines: dict[int, int] = {}
+
+    def text(r: int, c: int, value: object, fmt=cell, width: float | None = None) -> None:
         if isinstance(value, int):
             sheet.write_number(r, c, value, fmt)
-        else:
-            sheet.write_string(r, c, inert_text("" if value is None else str(value)), fmt)
+            return
+        value = inert_text("" if value is None else str(value))
+        sheet.write_string(r, c, value, fmt)
+        # LibreOffice and WPS do not grow wrapped rows by themselves: size them (CJK ~2 units).
+        room = width or widths[c]
+        needed = -(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in value) // max(int(room * 0.85), 1))
+        lines[r] = max(lines.get(r, 1), needed)
 
     def line(r: int, value: str, fmt=plain) -> None:
         sheet.merge_range(r, 0, r, last_col, "", fmt)
-        text(r, 0, value, fmt)
+        text(r, 0, value, fmt, width=sum(widths))
 
     row = 0
     line(row, f"{receipt.unit_name} 招商引资月报回执（{receipt.period}）", title)
-    sheet.set_row(row, 24)
     row += 1
     line(
         row,
@@ -238,12 +244,15 @@ def workbook(receipt: Receipt) -> bytes:
         for i, r in enumerate(context["resolved"], start=1):
             text(row, 0, i)
             sheet.merge_range(row, 1, row, 4, "", cell)
-            text(row, 1, r["summary"])
+            text(row, 1, r["summary"], width=sum(widths[1:5]))
             sheet.merge_range(row, 5, row, last_col, "", good)
-            text(row, 5, r["how"], good)
+            text(row, 5, r["how"], good, width=sum(widths[5:]))
             row += 1
     row += 1
     line(row, "更正后请重新报送整月的报表（以填报日期最晚的一份为准）；如有疑问请联系县招商局。")
+    for r, count in lines.items():
+        if count > 1:
+            sheet.set_row(r, 15 * count)
     sheet.set_landscape()
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
