@@ -196,3 +196,20 @@ def test_an_unknown_unit_is_refused_with_a_bilingual_message(forms, capsys, monk
     assert code == 2
     err = capsys.readouterr().err
     assert "不在单位名册" in err and "not in the roster" in err
+
+
+def test_the_blank_form_offers_the_roster_as_the_unit_drop_down(forms, tmp_path, monkeypatch):
+    base, _ = forms
+    monkeypatch.setenv("ZHAOSHANG_RAW_DIR", str(base / "raw"))
+    assert cli.main(["template", "--year", "2021", "--month", "3", "--out", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("*.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book[DATA_SHEET]
+    assert sheet["C2"].value is None and sheet["C2"].protection.locked is False
+    (dv,) = [d for d in sheet.data_validations.dataValidation if str(d.sqref) == "C2"]
+    assert dv.type == "list" and dv.formula1.startswith(f"'{INSTRUCTIONS_SHEET}'!$A$")
+    first, last = (int(part.split("$")[-1]) for part in dv.formula1.split(":"))
+    names = [book[INSTRUCTIONS_SHEET].cell(r, 1).value for r in range(first, last + 1)]
+    assert names == sorted(
+        u.unit_name for u in load_units(base / "raw" / "reference" / "units.csv")
+    )

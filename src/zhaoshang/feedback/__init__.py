@@ -65,7 +65,7 @@ def _period(
     new_files: list[FileReceived], problems: list[Problem], fallback: tuple[int, int]
 ) -> tuple[int, int]:
     for candidates in (
-        [(int(f.period[:4]), int(f.period[5:-1])) for f in new_files if f.period],
+        [(f.year, f.month) for f in new_files if f.year and f.month],
         [(p.year, p.month) for p in problems if p.year and p.month],
     ):
         if candidates:
@@ -157,10 +157,7 @@ def _run(settings: Settings, run_id: str, send: Transport | None) -> dict:
         if f.superseded_by
     }
     periods = [
-        (int(f.period[:4]), int(f.period[5:-1]))
-        for found in findings.values()
-        for f in found.files
-        if f.period
+        (f.year, f.month) for found in findings.values() for f in found.files if f.year and f.month
     ]
     now = datetime.now()
     fallback = max(periods) if periods else (now.year, now.month)

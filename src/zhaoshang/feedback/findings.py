@@ -76,7 +76,8 @@ class FileReceived:
     key: str  # sha256|source_file
     source_file: str
     received_at: datetime | None
-    period: str
+    year: int | None
+    month: int | None
     status: str
     status_zh: str
     rows_read: int
@@ -84,6 +85,10 @@ class FileReceived:
     rows_quarantined: int
     superseded_by: str | None
     reason: str | None
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}年{self.month}月" if self.year and self.month else ""
 
 
 @dataclass
@@ -185,13 +190,13 @@ def collect(warehouse: Path, resolver: UnitResolver) -> dict[str, UnitFindings]:
         name = f["unit_name"] or folder_unit(f["source_file"], resolver)
         if not name or f["status"] == "withdrawn":
             continue
-        period = f"{f['year']}年{f['month']}月" if f["year"] and f["month"] else ""
         unit(name).files.append(
             FileReceived(
                 key=f"{f['sha256']}|{f['source_file']}",
                 source_file=mask_pii(f["source_file"]),
                 received_at=f["received_at"],
-                period=period,
+                year=_int(f["year"]),
+                month=_int(f["month"]),
                 status=f["status"],
                 status_zh=STATUS_ZH.get(f["status"], f["status"]),
                 rows_read=int(f["rows_read"] or 0),
