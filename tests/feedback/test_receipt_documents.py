@@ -118,3 +118,32 @@ def test_only_signals_marked_share_with_unit_reach_a_unit():
     )  # not the suspicion's evidence
     hidden = {s.rule for s in signals.values() if not s.share_with_unit}
     assert {"OLD_AS_NEW", "DUPLICATE_CLAIM", "LOCAL_AS_OUTSIDE"} <= hidden
+
+
+def test_the_ledger_is_waited_for_while_a_parallel_task_has_it(tmp_path):
+    """send_alerts and send_receipts run side by side; DuckDB lets one process write a file."""
+    import subprocess
+    import sys
+    import time
+
+    from zhaoshang.alerts.outbox import connect_waiting
+
+    ledger = tmp_path / "ledger.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(2); con.close()",
+            str(ledger),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    with connect_waiting(ledger, wait_s=30) as con:
+        waited = time.monotonic() - started
+        assert con.execute("select 1").fetchone() == (1,)
+    holder.wait(timeout=30)
+    assert waited >= 0.5

@@ -12,15 +12,14 @@ A unit with nothing new gets nothing. What a unit sees: ``findings``; what it wa
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from zhaoshang.alerts.delivery import Transport, deliver_pending
+from zhaoshang.alerts.outbox import connect_waiting, queue_alert
 from zhaoshang.alerts.outbox import ensure_tables as ensure_outbox
-from zhaoshang.alerts.outbox import queue_alert
 from zhaoshang.errors import mask_pii
 from zhaoshang.feedback import memory
 from zhaoshang.feedback.findings import FileReceived, Problem, UnitFindings, collect
@@ -32,25 +31,10 @@ from zhaoshang.settings import Settings
 log = logging.getLogger(__name__)
 
 __all__ = ["feedback_dir", "run_after_publish"]
-LEDGER_WAIT_S = 120  # send_alerts may hold the ledger for a moment in a parallel task
 
 
 def feedback_dir(settings: Settings) -> Path:
     return settings.output_dir / "feedback"
-
-
-def _connect_ledger(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """The ledger, waiting while another task (send_alerts) has it open: DuckDB allows one
-    writing process at a time."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + LEDGER_WAIT_S
-    while True:
-        try:
-            return duckdb.connect(str(settings.ledger_path))
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def _contacts(units: list[Unit]) -> dict[str, tuple[str | None, bool]]:
@@ -162,7 +146,7 @@ def _run(settings: Settings, run_id: str, send: Transport | None) -> dict:
     now = datetime.now()
     fallback = max(periods) if periods else (now.year, now.month)
     written: list[dict] = []
-    with _connect_ledger(settings) as con:
+    with connect_waiting(settings.ledger_path) as con:
         ensure_outbox(con)
         memory.ensure_tables(con)
         for unit_name in sorted(contacts):
