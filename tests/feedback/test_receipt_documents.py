@@ -103,7 +103,8 @@ def test_only_signals_marked_share_with_unit_reach_a_unit():
         "project_name": "联系13812345678",
     }
     shown = _finding(flag, signals)
-    assert shown.reason == "校验码错误" and shown.fix and "13812345678" not in shown.value
+    assert shown.reason == "校验码错误" and shown.fix and shown.value is None
+    assert shown.column.startswith("项目“联系138****5678") and "13812345678" not in shown.column
     suspicion = dict(flag, rule="LOCAL_AS_OUTSIDE", signal="county_registered_investor")
     assert _finding(suspicion, signals) is None
     mixed = dict(

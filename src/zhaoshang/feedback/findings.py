@@ -310,8 +310,9 @@ def _finding(flag: dict, signals: dict) -> Problem | None:
         source_file=mask_pii(flag["source_file"]) if flag["source_file"] else None,
         sheet=flag["sheet"],
         row_number=_int(flag["row_number"]),
-        column=None,
-        value=mask_pii(str(flag["project_name"])) if flag.get("project_name") else None,
+        # where the finding is: the project's row (a 合计 finding has no project)
+        column=f"项目“{mask_pii(str(flag['project_name']))}”" if flag.get("project_name") else None,
+        value=None,
         reason=reason or shared[0].signal_zh,
         fix="".join(dict.fromkeys(s.fix_zh for s in shared)),
     )
