@@ -213,3 +213,31 @@ def test_the_blank_form_offers_the_roster_as_the_unit_drop_down(forms, tmp_path,
     assert names == sorted(
         u.unit_name for u in load_units(base / "raw" / "reference" / "units.csv")
     )
+
+
+def test_the_readers_sum_covers_only_the_formulas_range_as_excel_would(forms, tmp_path):
+    """A row added below the SUM range (openpyxl does not move formulas) is left out of the
+    computed 合计, so the TOTAL_MISMATCH check sees what Excel would have cached; a formula the
+    reader cannot evaluate is reported, never read as 0."""
+    _, paths = forms
+    form = layout()
+    template = next(p for p in paths if p.name.startswith("城关镇"))
+    rows = project_rows(random.Random(3), "城关镇", 2, 2021, 3)
+    path = fill(template, tmp_path / "a.xlsx", rows, date(2021, 4, 2))
+    book = openpyxl.load_workbook(path)
+    sheet = book[DATA_SHEET]
+    sheet.insert_rows(form.total_row)  # a new row just above 合计; the SUMs still end above it
+    extra = dict(rows[0], project_name="范围外的项目", funds_period_wan=Decimal("1000"))
+    for name, value in extra.items():
+        if value is not None:
+            cell = sheet.cell(form.total_row, form.column_of(name))
+            cell.value = float(value) if isinstance(value, Decimal) else value
+    contract = sheet.cell(form.total_row + 1, form.column_of("contract_amount_wan"))
+    contract.value = "=SUMPRODUCT(K4:K33)"
+    book.save(path)
+    parsed = _read(path)
+    assert len(parsed.rows) == 3
+    assert parsed.total_row.values["funds_period_wan"] == sum(r["funds_period_wan"] for r in rows)
+    assert "contract_amount_wan" not in parsed.total_row.values
+    warning = next(w for w in parsed.warnings if w.code == "W_TOTAL_NOT_COMPUTED")
+    assert warning.row_number == form.total_row + 1 and "合同引资额" in warning.message_zh
