@@ -214,6 +214,55 @@ def _generate(argv: list[str]) -> int:
     return generate_main(argv)
 
 
+def _template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--year", type=int, required=True, help="报告期年份 / report year")
+    parser.add_argument("--month", type=int, required=True, help="报告期月份 / report month")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--unit", help="units.csv 中的一个单位（名称或别名）/ one unit of units.csv (name or alias)"
+    )
+    which.add_argument(
+        "--all", action="store_true", help="名册中每个单位一份 / one file per unit of the roster"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="输出文件夹 / folder to write the forms to"
+    )
+    parser.add_argument("--county", default="", help="标题中的县名，如 夏邑县 / county name")
+    parser.add_argument(
+        "--rows", type=int, default=30, help="空白项目行数（默认30）/ empty project rows"
+    )
+    parser.add_argument(
+        "--optional-columns",
+        action="store_true",
+        help="加上本县的可选栏目 / add the county's optional columns",
+    )
+
+
+def _run_template(args: argparse.Namespace) -> int:
+    from zhaoshang.forms import write_templates
+    from zhaoshang.reference import ReferenceDataError
+
+    try:
+        written = write_templates(
+            args.out,
+            args.year,
+            args.month,
+            settings_module.load().units_csv,
+            unit_name=args.unit,
+            all_units=args.all,
+            county_name=args.county,
+            data_rows=args.rows,
+            optional_columns=args.optional_columns,
+        )
+    except (ReferenceDataError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    print(f"已生成 {len(written)} 份月报表 / wrote {len(written)} form(s)", file=sys.stderr)
+    return 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(
         "airflow-run",
@@ -264,6 +313,13 @@ COMMANDS: tuple[Command, ...] = (
         _no_options,
         lambda _args: 2,
         passthrough=_generate,
+    ),
+    Command(
+        "template",
+        "生成各单位填报的月报表模板（.xlsx）",
+        "write the monthly report form (.xlsx) for one unit, every unit or a blank one",
+        _template_options,
+        _run_template,
     ),
 )
 

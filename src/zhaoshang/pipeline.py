@@ -122,6 +122,14 @@ def send_alerts(settings: Settings, run_id: str) -> dict:
     return alerts.run_after_publish(settings, run_id)
 
 
+@tracked
+def send_receipts(settings: Settings, run_id: str) -> dict:
+    """Stage 6c: each unit's receipt (回执) -> feedback dir and outbox -> e-mail. Never fails."""
+    from zhaoshang import feedback
+
+    return feedback.run_after_publish(settings, run_id)
+
+
 def run_nightly(
     settings: Settings, logical_date: date | None = None, run_id: str | None = None
 ) -> dict:
@@ -136,6 +144,7 @@ def run_nightly(
     report["export"] = export_for_analysts(settings)
     report["report"] = write_report(settings)
     report["alerts"] = send_alerts(settings, run_id)
+    report["receipts"] = send_receipts(settings, run_id)
     return report
 
 
@@ -218,6 +227,13 @@ def run_summary(
         outcome = progress.alert_outcome(stages["send_alerts"].get("result") or {})
         lines.append(
             f"督查提醒 / alerts: {outcome}（副本 copies: {settings.output_dir / 'alerts'}）"
+        )
+    if "send_receipts" in stages:
+        receipts = (stages["send_receipts"].get("result") or {}).get("receipts") or []
+        emailed = sum(1 for r in receipts if r.get("emailed"))
+        lines.append(
+            f"单位回执 / receipts: {len(receipts)} 份（邮件 e-mailed {emailed}）"
+            f" -> {settings.output_dir / 'feedback'}"
         )
     lines.append(f"输出目录 / outputs: {settings.output_dir}")
     return "\n".join(lines)
