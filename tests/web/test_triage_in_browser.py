@@ -53,6 +53,7 @@ def write_unit_report(raw: Path, *, period_wan: int, cumulative_wan: int) -> Non
             投资方=f"郑州会亭食品{i}有限公司",
             统一社会信用代码=make_uscc("410100", rng),
             签约时间=date(2021, 2, 3),
+            period=5,  # small beside the unit's target, so its completion stays plausible
             联系人及电话="赵六 13700001111",
         )
         for i in (1, 2)
@@ -118,7 +119,7 @@ def site(tmp_path_factory):
     for f in truth.files:  # the unit's own February report is replaced by the planted one
         if f.unit_name == UNIT and (f.year, f.month) == (2021, 2):
             (base / "raw" / f.source_file).unlink()
-    write_unit_report(base / "raw", period_wan=60, cumulative_wan=1500)
+    write_unit_report(base / "raw", period_wan=5, cumulative_wan=1500)
     settings = settings_module.load()
     with decisions.writer(settings) as con:
         auth.add_user(con, *INSPECTOR[:1], "inspector", INSPECTOR[1])
@@ -199,7 +200,7 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert mails_about(site, mailed, PROJECT) == []
 
     # -- the unit reports a larger amount: a new file, the same case, e-mailed as escalated
-    write_unit_report(site["raw"], period_wan=60, cumulative_wan=2600)
+    write_unit_report(site["raw"], period_wan=5, cumulative_wan=2600)
     mailed = len(site["smtp"].inbox.messages)
     night("2021-03-03")
     [(second_key, status, _, _, _)] = planted(site)
@@ -215,7 +216,7 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert "2,600万元" in driver.find_element(By.ID, "evidence").text
 
     # -- the unit corrects its file: the flag clears, with the night it cleared
-    write_unit_report(site["raw"], period_wan=60, cumulative_wan=600)
+    write_unit_report(site["raw"], period_wan=5, cumulative_wan=600)
     mailed = len(site["smtp"].inbox.messages)
     night("2021-03-04")
     assert planted(site) == []
@@ -230,7 +231,11 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
         for r in driver.find_elements(By.CSS_SELECTOR, "tr.flag-row")
     ]
     driver.get(f"{url}/overview")
-    assert driver.find_elements(By.CSS_SELECTOR, "#chart-units .bar-row")
+    assert driver.find_elements(By.CSS_SELECTOR, "#chart-units tr.unit-row")
+    images = driver.find_elements(By.CSS_SELECTOR, ".chart img")  # the report's own charts
+    assert len(images) == 5
+    for image in images:
+        assert driver.execute_script("return arguments[0].naturalWidth", image) > 100
     save_screenshot(browser, "web_overview.png", tmp_path)
 
 

@@ -321,10 +321,38 @@ def create_app(settings: Settings) -> FastAPI:
         user = user_of(request)
         if user is None:
             return login_redirect(request)
+        from zhaoshang.report.charts import CHARTS
+
         with data.open_inspection_db(settings) as con:
             context = data.overview(con, settings)
             published = data.manifest(con)
-        return page(request, "overview.html", user, published=published, **context)
+        return page(
+            request, "overview.html", user, published=published, charts=list(CHARTS), **context
+        )
+
+    chart_cache: dict[tuple[str, str], bytes] = {}
+
+    @app.get("/overview/charts/{key}.png")
+    def overview_chart(request: Request, key: str):
+        """The report's own charts (zhaoshang.report), drawn once per published night."""
+        user = user_of(request)
+        if user is None:
+            return login_redirect(request)
+        from zhaoshang.report import charts, figures
+
+        if key not in charts.CHARTS:
+            return Response(status_code=404)
+        path = data.inspection_db_path(settings)
+        with data.open_inspection_db(settings) as con:
+            run_id = data.manifest(con).run_id
+            period = data.latest_period(con)
+        if period is None:
+            return Response(status_code=404)
+        if (run_id, key) not in chart_cache:
+            report_data = figures.read(path, *period, settings.units_csv)
+            chart_cache.clear() if len(chart_cache) > 20 else None
+            chart_cache[(run_id, key)] = charts.CHARTS[key](report_data)
+        return Response(chart_cache[(run_id, key)], media_type="image/png")
 
     templates.env.globals["query"] = lambda **kw: urlencode({k: v for k, v in kw.items() if v})
     return app
