@@ -76,22 +76,28 @@ class Browser:
     def submit(self, element_id: str, timeout: float = 30) -> None:
         """Click a submit button and wait until the next page has replaced this one."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
-        from selenium.webdriver.support.ui import WebDriverWait
 
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        self.driver.find_element(By.ID, element_id).click()
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(page))
+        self._click_then_wait(By.ID, element_id, timeout)
 
     def follow(self, css: str, timeout: float = 30) -> None:
         """Click a link and wait for the page it leads to."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
+
+        self._click_then_wait(By.CSS_SELECTOR, css, timeout)
+
+    def _click_then_wait(self, by: str, target: str, timeout: float) -> None:
+        # A mark on the old document: the new one does not have it. (Waiting for the old
+        # element to go stale trips over Chromium's "node does not belong to the document".)
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        self.driver.find_element(By.CSS_SELECTOR, css).click()
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(page))
+        self.driver.execute_script("window.__zhaoshangOldPage = true")
+        self.driver.find_element(by, target).click()
+        WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script(
+                "return window.__zhaoshangOldPage !== true && document.readyState === 'complete'"
+            )
+        )
 
     def close(self) -> None:
         try:
