@@ -84,9 +84,16 @@ def parse_workbook(
         try:
             return _read_data_sheet(workbook, package, source_file, limits, today or date.today())
         except SubmissionRejected as rejected:
-            if rejected.hint is None:
+            if rejected.hint is None and rejected.problem.code in _HINT_AFTER:
                 rejected.hint = _identity_hint(workbook, package, limits)
             raise
+
+
+# Rejections raised once every visible sheet's head has been read within the limits: reading
+# those heads again for the unit and period is safe (never after E_TOO_LARGE and the like).
+_HINT_AFTER = frozenset(
+    {"E_TEMPLATE", "E_DUP_HEADER", "E_MULTIPLE_DATA_SHEETS", "E_NO_DATA_SHEET", "E_PERIOD"}
+)
 
 
 def _unreadable(package: Package, source_file: str, error: Exception) -> SubmissionRejected:
@@ -105,7 +112,10 @@ def _identity_hint(
     """
     try:
         for entry in _sheet_entries(workbook, package):
-            if entry.kind != "worksheet" or entry.state != "visible":
+            structure = package.structures.get(entry.part or "")
+            if entry.kind != "worksheet" or entry.state != "visible" or entry.part is None:
+                continue
+            if structure is not None and structure.beyond_limits:
                 continue
             head = workbook.get_sheet_by_name(entry.name).to_python(
                 skip_empty_area=False, nrows=limits.header_search_rows
@@ -166,6 +176,8 @@ def _read_data_sheet(
     candidates: list[_Candidate] = []
     visible: list[str] = []
     entries = _sheet_entries(workbook, package)
+    if not entries and package.format == "xls":
+        raise reject("E_LEGACY_XLS", source_file, "没有工作表 / no sheets")
     if len(entries) > limits.max_sheets:
         raise reject("E_TOO_MANY_PARTS", source_file, f"{len(entries)} > {limits.max_sheets}")
     for entry in entries:
