@@ -306,7 +306,7 @@ def _plausible(year, month, logical_date) -> bool:
     return (
         isinstance(year, int)
         and isinstance(month, int)
-        and EARLIEST_YEAR <= year
+        and year >= EARLIEST_YEAR
         and 1 <= month <= 12
         and (year, month) <= (latest.year, latest.month)
     )

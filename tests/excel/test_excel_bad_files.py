@@ -14,7 +14,6 @@ from excel_helpers import SOURCE, read, rejection
 from workbook_builder import (
     STANDARD_HEADERS,
     Form,
-    inline_row,
     legacy_xls_bytes,
     project_row,
     raw_xlsx,

@@ -126,6 +126,8 @@ def xlsx_to_xlsb(source: Path, target: Path) -> Path:
         for k, (name, _state) in enumerate(sheets, start=1):
             sheet = book.get_sheet_by_name(name)
             grid = sheet.to_python(skip_empty_area=False)
-            z.writestr(f"xl/worksheets/sheet{k}.bin", sheet_bin(grid, sheet.merged_cell_ranges or []))
+            z.writestr(
+                f"xl/worksheets/sheet{k}.bin", sheet_bin(grid, sheet.merged_cell_ranges or [])
+            )
     target.write_bytes(buffer.getvalue())
     return target

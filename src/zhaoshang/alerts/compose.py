@@ -245,7 +245,9 @@ def intake_sheet(intake: IntakeReport) -> Sheet:
 def _digest_subject(
     total: int, by_rule: list[dict], intake: IntakeReport | None, alert_key: str
 ) -> str:
-    intake_part = intake.headline_zh() if intake and (intake.has_problems or intake.alarming) else ""
+    intake_part = (
+        intake.headline_zh() if intake and (intake.has_problems or intake.alarming) else ""
+    )
     if intake and intake.alarming:
         return f"【招商引资数据仓库】警告：{intake_part}（告警编号 {alert_key}）"
     if not total:
@@ -293,8 +295,12 @@ def compose_failure_notice(
         body_html=_html_env().get_template("failure.html.j2").render(context),
         recipients=recipients,
         run_id=run_id,
-        attachment=workbook_bytes([intake_sheet(intake)]) if intake and intake.has_problems else None,
-        attachment_name=f"拒收与隔离清单_{alert_key}.xlsx" if intake and intake.has_problems else None,
+        attachment=workbook_bytes([intake_sheet(intake)])
+        if intake and intake.has_problems
+        else None,
+        attachment_name=f"拒收与隔离清单_{alert_key}.xlsx"
+        if intake and intake.has_problems
+        else None,
     )
 
 

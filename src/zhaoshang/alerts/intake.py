@@ -125,7 +125,9 @@ def _text(value: object) -> str:
 
 def read_intake(con: duckdb.DuckDBPyConnection, run_id: str) -> IntakeReport | None:
     """What the loader refused in run ``run_id``; None when the ledger has no such run's files."""
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
     if not {"submissions", "quarantine"} <= tables:
         return None
     counts = con.execute(

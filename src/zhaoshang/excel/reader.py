@@ -171,7 +171,8 @@ def _read_data_sheet(
     workbook: CalamineWorkbook, package: Package, source_file: str, limits: Limits, today: date
 ) -> ParsedSubmission:
     warnings: list[Problem] = [
-        Problem(code, source_file, detail=safe_raw_value(detail)) for code, detail in package.warnings
+        Problem(code, source_file, detail=safe_raw_value(detail))
+        for code, detail in package.warnings
     ]
     candidates: list[_Candidate] = []
     visible: list[str] = []
