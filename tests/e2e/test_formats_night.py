@@ -131,7 +131,7 @@ def test_a_month_with_only_a_refused_file_is_only_rejected_and_e_mailed(inboxes,
     path.write_text("项目名称,投资方,本期到位资金\n某项目,某公司,100\n", encoding="utf-8")
     server = SmtpServer(free_port()).start()
     try:
-        settings, report = _night(base, smtp_url=server.url, alert_to=("duchazu@example.gov.cn",))
+        settings, _report = _night(base, smtp_url=server.url, alert_to=("duchazu@example.gov.cn",))
     finally:
         server.stop()
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:

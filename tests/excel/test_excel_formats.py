@@ -50,9 +50,7 @@ def _summary(parsed) -> dict:
         "report_date": parsed.report_date,
         "header_row": parsed.header_row,
         "columns": parsed.columns,
-        "rows": [
-            (r.row_number, r.values, sorted(p.code for p in r.problems)) for r in parsed.rows
-        ],
+        "rows": [(r.row_number, r.values, sorted(p.code for p in r.problems)) for r in parsed.rows],
         "total": parsed.total_row and (parsed.total_row.row_number, parsed.total_row.values),
         "blank": parsed.rows_ignored_blank,
     }
@@ -98,7 +96,7 @@ def test_macro_enabled_workbook_is_read_with_a_warning(converted):
 
 
 def test_ods_value_repeated_past_the_limits_is_refused(converted, tmp_path):
-    source, ods = next(iter(converted["ods"].items()))
+    _source, ods = next(iter(converted["ods"].items()))
     bomb = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(ods) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -116,7 +114,7 @@ def test_ods_value_repeated_past_the_limits_is_refused(converted, tmp_path):
 
 
 def test_ole_bounds(converted):
-    source, xls = next(iter(converted["xls"].items()))
+    _source, xls = next(iter(converted["xls"].items()))
     for limits, code in (
         (Limits(max_ole_streams=2), "E_TOO_MANY_PARTS"),
         (Limits(max_uncompressed_bytes=1000), "E_TOO_LARGE"),
