@@ -120,10 +120,16 @@ def test_a_month_with_only_a_refused_file_is_only_rejected_and_e_mailed(inboxes,
     base = tmp_path / "refused"
     shutil.copytree(inboxes["xlsx"] / "raw", base / "raw")
     truth = inboxes["truth"]
+    # A file whose folder or name gives the month (2021年02月/…, …/2021/2月报表.xlsx); a name
+    # like 邮件附件/20210303/济阳(1).xlsx (the day it was received) gives none, and is not guessed.
     victim = next(
         f
         for f in truth.files
-        if f.status == "loaded" and f.role == "normal" and (f.year, f.month) == (2021, 2)
+        if f.status == "loaded"
+        and f.role == "normal"
+        and (f.year, f.month) == (2021, 2)
+        and "2021" in f.source_file
+        and re.search(r"(?<!\d)0?2月", f.source_file)
     )
     path = base / "raw" / victim.source_file
     # The clerk saved the month's report as CSV text under the workbook's name: refused, and
