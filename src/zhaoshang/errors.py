@@ -87,8 +87,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "E_PERIOD": ("报告期无效：{detail}", "invalid report period: {detail}"),
     "E_SIGNED_AFTER_PERIOD": (
-        "签约时间“{detail}”晚于报告期，请核对日期",
-        "the signing date {detail!s} is after the report period; check the date",
+        "签约时间晚于报告期：{detail}，请核对日期",
+        "the signing date is after the report period: {detail}; check the date",
     ),
     "E_UNREADABLE": ("文件无法读取：{detail}", "the file cannot be read: {detail}"),
     # row-level (QUARANTINE-ROW)

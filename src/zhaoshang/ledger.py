@@ -259,10 +259,34 @@ def _check_identity(parsed, resolver, source_file, logical_date) -> Problem | No
     if parsed.year is None or parsed.month is None:
         return Problem("E_NO_PERIOD", **where)
     latest = logical_date or date.today()
-    if not (parsed.year >= EARLIEST_YEAR and 1 <= parsed.month <= 12) or (
-        (parsed.year, parsed.month) > (latest.year, latest.month)
-    ):
-        return Problem("E_PERIOD", detail=f"{parsed.year}年{parsed.month}月", **where)
+    written_zh, written_en = f"{parsed.year}年{parsed.month}月", f"{parsed.year}-{parsed.month:02d}"
+    if not 1 <= parsed.month <= 12:
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}的月份不在1-12之间",
+                f"{written_en}: the month is not between 1 and 12",
+            ),
+            **where,
+        )
+    if parsed.year < EARLIEST_YEAR:
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}早于{EARLIEST_YEAR}年",
+                f"{written_en} is before {EARLIEST_YEAR}",
+            ),
+            **where,
+        )
+    if (parsed.year, parsed.month) > (latest.year, latest.month):
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}晚于本次处理的月份（{latest.year}年{latest.month}月），是将来的月份",
+                f"{written_en} is in the future of the month processed ({latest:%Y-%m})",
+            ),
+            **where,
+        )
     return None
 
 

@@ -353,6 +353,8 @@ def _read_sheet(
         raise SubmissionRejected(
             Problem("E_PERIOD", source_file, sheet_name, detail=meta.period_error)
         )
+    if meta.year and meta.month:
+        _signed_after_period(rows_out.rows, columns, meta.year, meta.month, source_file, sheet_name)
     if chosen.structure.protected:
         warnings.append(Problem("W_PROTECTED", source_file, sheet_name))
     warnings.extend(rows_out.warnings)
@@ -372,6 +374,38 @@ def _read_sheet(
         warnings=warnings,
         heading_text=above_header[:500] or None,
     )
+
+
+def _signed_after_period(
+    rows: list[ParsedRow], columns: list[_Column], year: int, month: int, source: str, sheet: str
+) -> None:
+    """A 签约时间 after the report period cannot be right (a typo, a planned date): the row is
+    quarantined with the cell named, not counted (2030年1月1日 in a March 2021 report)."""
+    column = next((c for c in columns if c.name == "signed_date"), None)
+    if column is None:
+        return
+    period_end = date(year + month // 12, month % 12 + 1, 1)
+    for row in rows:
+        signed = row.values.get("signed_date")
+        if isinstance(signed, date) and signed >= period_end:
+            shown = f"{signed.year}年{signed.month}月{signed.day}日"
+            row.values["signed_date"] = None
+            row.problems.append(
+                Problem(
+                    "E_SIGNED_AFTER_PERIOD",
+                    source,
+                    sheet,
+                    row_number=row.row_number,
+                    column_index=column.index + 1,
+                    column_name=column.name,
+                    header=column.header,
+                    raw_value=signed.isoformat(),
+                    detail=(
+                        f"“{shown}”在报告期{year}年{month}月之后",
+                        f"{signed.isoformat()} is after the report period {year}-{month:02d}",
+                    ),
+                )
+            )
 
 
 def _columns(
