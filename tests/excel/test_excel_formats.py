@@ -53,6 +53,7 @@ def _summary(parsed) -> dict:
         "rows": [(r.row_number, r.values, sorted(p.code for p in r.problems)) for r in parsed.rows],
         "total": parsed.total_row and (parsed.total_row.row_number, parsed.total_row.values),
         "blank": parsed.rows_ignored_blank,
+        "warnings": sorted((w.code, w.row_number, w.column_index) for w in parsed.warnings),
     }
 
 
@@ -64,6 +65,8 @@ def test_every_format_reads_to_the_same_rows_as_the_xlsx(reports, converted, fmt
         disguised = tmp_path / f"{source.stem}.xlsx"  # the content decides, not the extension
         shutil.copyfile(other, disguised)
         got = _summary(read_submission(disguised, source_file=source.name))
+        if fmt == "xlsm":  # LibreOffice types it macro-enabled: the one warning it adds
+            got["warnings"].remove(("W_MACRO", None, None))
         assert got == expected, f"{fmt}: {source.name}"
         two_row_headers += any(">" in h for h in expected["columns"].values())
     assert two_row_headers >= 2  # the comparison covered two-row merged headers
@@ -92,7 +95,9 @@ def test_macro_enabled_workbook_is_read_with_a_warning(converted):
     source, xlsm = next(iter(converted["xlsm"].items()))
     parsed = read_submission(xlsm, source_file=source.name)
     assert "W_MACRO" in [w.code for w in parsed.warnings]
-    assert _summary(parsed) == _summary(read_submission(source))
+    got = _summary(parsed)
+    got["warnings"].remove(("W_MACRO", None, None))
+    assert got == _summary(read_submission(source))
 
 
 def test_ods_value_repeated_past_the_limits_is_refused(converted, tmp_path):

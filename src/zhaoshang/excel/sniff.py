@@ -343,7 +343,9 @@ def _check_part_kinds(
         raise reject("E_UNSUPPORTED_FORMAT", source_file, kind)
     warnings: tuple[tuple[str, str], ...] = ()
     macro_parts = sorted(n for n in lower if n.endswith("vbaproject.bin") or "macrosheets/" in n)
-    if macro_parts or re.search(rb"macroEnabled|macrosheet", content_types, re.IGNORECASE):
+    # Every .xlsb's main part is typed "sheet.binary.macroEnabled.main", macros or not.
+    declared = re.sub(rb"sheet\.binary\.macroEnabled\.main", b"", content_types, flags=re.I)
+    if macro_parts or re.search(rb"macroEnabled|macrosheet", declared, re.IGNORECASE):
         # Values only: calamine never runs VBA, and the original is never forwarded (A9).
         warnings = (("W_MACRO", lower[macro_parts[0]] if macro_parts else "macroEnabled"),)
     if "xl/workbook.bin" in lower:
