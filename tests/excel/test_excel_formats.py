@@ -154,3 +154,30 @@ def test_a_refused_xls_still_says_whose_it_is(reports, tmp_path):
         expected.year,
         expected.month,
     )
+
+
+def test_hidden_rows_protection_and_error_values_in_xls_and_ods(tmp_path):
+    """What calamine does not report is found for .xls (BIFF records) and .ods (content.xml)
+    as for .xlsx: a hidden row (W_HIDDEN_ROW), sheet protection (W_PROTECTED), and an error
+    value LibreOffice cached (#DIV/0! -> E_CELL_ERROR, never an empty amount)."""
+    from workbook_builder import Form, project_row, write_form
+
+    source = tmp_path / "form.xlsx"
+
+    def customize(book, layout):
+        sheet = book["进展情况"]
+        sheet.protection.sheet = True
+        sheet.cell(layout.first_data_row + 1, 12).value = "=1/0"  # L: 本期到位资金
+
+    rows = [project_row(i) for i in (1, 2, 3)]
+    write_form(source, Form(rows=rows), hidden_rows=[6], customize=customize)
+    for fmt in ("xls", "ods"):
+        (converted,) = convert([source], fmt).values()
+        parsed = read_submission(converted)
+        codes = {(w.code, w.row_number) for w in parsed.warnings}
+        assert ("W_HIDDEN_ROW", 6) in codes and ("W_PROTECTED", None) in codes, fmt
+        bad = next(r for r in parsed.rows if r.row_number == 5)
+        assert [(p.code, p.column_letter, p.detail) for p in bad.problems] == [
+            ("E_CELL_ERROR", "L", "#DIV/0!")
+        ], fmt
+        assert all(not r.problems for r in parsed.rows if r.row_number != 5), fmt

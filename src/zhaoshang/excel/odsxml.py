@@ -8,6 +8,7 @@ entities) collects, per sheet:
 - merged ranges (``table:number-columns-spanned`` / ``number-rows-spanned``), for the header
   search and the E_MERGED_VALUE check, in calamine's 0-based inclusive form;
 - hidden rows (``table:visibility="collapse"`` or ``"filter"``), for W_HIDDEN_ROW;
+- error values (``calcext:value-type="error"``) and sheet protection, as sheetxml finds them;
 - the furthest cell holding a value: a value repeated a million times is refused before calamine
   builds the grid (E_TOO_LARGE). Repeated *empty* rows and columns, which LibreOffice writes to
   the end of every sheet, cost nothing.
@@ -35,6 +36,11 @@ _COLS_SPANNED = f"{{{_TABLE}}}number-columns-spanned"
 _ROWS_SPANNED = f"{{{_TABLE}}}number-rows-spanned"
 _VISIBILITY = f"{{{_TABLE}}}visibility"
 _VALUE_TYPE = f"{{{_OFFICE}}}value-type"
+# LibreOffice's extension: the cached result of a formula is an error (#DIV/0!, ...); calamine
+# shows such a cell as empty, like an .xlsx error cell.
+_CALC_VALUE_TYPE = (
+    "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
+)
 _PROTECTED = f"{{{_TABLE}}}protected"
 
 
@@ -64,6 +70,7 @@ def scan_content(content: bytes, max_rows: int, max_columns: int) -> dict[str, O
     row = 0  # 0-based index of the current row
     rows_in_element = 1
     col = 0
+    errors: dict[int, tuple[int, int]] = {}  # id(cell element) -> (row, column), 1-based
     for event, element in ElementTree.iterparse(io.BytesIO(content), events=("start", "end")):
         tag = element.tag
         if event == "start":
@@ -88,6 +95,8 @@ def scan_content(content: bytes, max_rows: int, max_columns: int) -> dict[str, O
                             f"{max(row + rows_in_element, 1)} x {last_col} > "
                             f"{max_rows} x {max_columns}"
                         )
+                if tag == _CELL and element.get(_CALC_VALUE_TYPE) == "error":
+                    errors[id(element)] = (row + 1, col + 1)
                 spanned_cols = _count(element, _COLS_SPANNED)
                 spanned_rows = _count(element, _ROWS_SPANNED)
                 if tag == _CELL and (spanned_cols > 1 or spanned_rows > 1):
@@ -99,6 +108,10 @@ def scan_content(content: bytes, max_rows: int, max_columns: int) -> dict[str, O
                 col += repeat
         else:
             if tag in (_CELL, _COVERED):
+                where = errors.pop(id(element), None)
+                if where is not None and sheet is not None:
+                    text = "".join(element.itertext()).strip()[:20] or "#ERROR"
+                    sheet.structure.error_cells[where] = text
                 element.clear()
             elif tag == _ROW and sheet is not None:
                 row += rows_in_element

@@ -145,12 +145,20 @@ def _check_ole(data: bytes, limits: Limits, source_file: str | None) -> Package:
             raise reject(
                 "E_TOO_LARGE", source_file, f"{_mb(total)} > {_mb(limits.max_uncompressed_bytes)}"
             )
-        if not any(name in names for name in _BIFF_STREAMS):
+        stream = next((names[n] for n in _BIFF_STREAMS if n in names), None)
+        if stream is None:
             kind = "Word (.doc)" if "worddocument" in names else "OLE"
             raise reject("E_UNSUPPORTED_FORMAT", source_file, kind)
+        biff = ole.openstream(stream).read()
     if _xls_encrypted(data):
         raise reject("E_ENCRYPTED", source_file)
-    return Package((), False, {}, data, format="xls")
+    from zhaoshang.excel.biffrec import scan_workbook_stream
+
+    try:
+        structures = scan_workbook_stream(biff, limits.max_rows)
+    except (struct.error, IndexError):
+        structures = {}  # calamine's own read decides (E_LEGACY_XLS)
+    return Package((), False, structures, data, format="xls")
 
 
 def _xls_encrypted(data: bytes) -> bool:

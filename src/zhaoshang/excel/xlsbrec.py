@@ -3,7 +3,8 @@
 An .xlsb is a zip like an .xlsx, but its workbook and sheets are BIFF12 records (MS-XLSB
 2.1.4: a variable-length type, a variable-length size, the payload). calamine reads the values;
 this module walks the records of each sheet once to find what it does not report or must not be
-asked to build: merged ranges (BrtMergeCell), hidden rows (BrtRowHdr fDyZero), cells beyond the
+asked to build: merged ranges (BrtMergeCell), hidden rows (BrtRowHdr fDyZero), error values (BrtCellError,
+BrtFmlaError: calamine shows them empty), sheet protection, cells beyond the
 limits (calamine would allocate one dense range up to them), and the shared-string count a
 lying header could inflate (BrtBeginSst). Nothing here interprets a cell's content.
 """
@@ -18,6 +19,16 @@ from zhaoshang.excel.limits import Limits
 from zhaoshang.excel.sheetxml import EXCEL_MAX_COL, EXCEL_MAX_ROW, SheetStructure
 
 BRT_ROW_HDR = 0x0000
+BRT_CELL_ERROR, BRT_FMLA_ERROR = 0x0003, 0x000B
+_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+}
 BRT_CELL_FIRST, BRT_CELL_LAST = 0x0002, 0x000B  # Rk, Error, Bool, Real, St, Isst, Fmla*
 BRT_BEGIN_SST = 0x009F
 BRT_BUNDLE_SH = 0x009C
@@ -152,6 +163,8 @@ def _scan_sheet(
                 row >= limits.max_rows or col >= limits.max_columns
             ):
                 structure.beyond_limits = f"R{row + 1}C{col + 1}"
+            if kind in (BRT_CELL_ERROR, BRT_FMLA_ERROR) and len(payload) >= 9:
+                structure.error_cells[(row + 1, col + 1)] = _ERRORS.get(payload[8], "#ERROR")
         elif kind == BRT_MERGE_CELL and len(payload) >= 16:
             r0, r1, c0, c1 = struct.unpack_from("<4I", payload, 0)
             merges.append(((r0, c0), (r1, c1)))
