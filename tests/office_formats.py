@@ -25,8 +25,12 @@ FILTERS = {
 _SESSION = Path(tempfile.mkdtemp(prefix="zhaoshang-formats-"))
 
 
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+def soffice() -> str:
+    """LibreOffice, the real writer of the other formats; `make system-deps` installs it."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None:
+        raise RuntimeError("LibreOffice is missing: run `make system-deps` (as root)")
+    return found
 
 
 def convert(sources: list[Path], fmt: str) -> dict[Path, Path]:

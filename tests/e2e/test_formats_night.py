@@ -21,12 +21,10 @@ import duckdb
 import pytest
 
 from tests.alerts.alert_fixtures import SmtpServer, free_port
-from tests.office_formats import replace_in_inbox, soffice
+from tests.office_formats import replace_in_inbox
 from zhaoshang import pipeline
 from zhaoshang import settings as settings_module
 from zhaoshang.generate import generate_inbox, with_anomalies
-
-pytestmark = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
 
 NIGHT = date(2021, 3, 5)
 # What differs by nature between the two inboxes: file suffixes and content hashes (sha256 ids).

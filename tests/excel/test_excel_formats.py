@@ -16,13 +16,11 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.office_formats import convert, soffice
+from tests.office_formats import convert
 from zhaoshang.errors import SubmissionRejected
 from zhaoshang.excel import Limits, read_submission
 from zhaoshang.excel.sniff import sniff
 from zhaoshang.generate import Messiness, generate_inbox, small
-
-pytestmark = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
 
 FORMATS = ("xls", "ods", "xlsb", "xlsm", "xltx")
 
