@@ -26,6 +26,7 @@ from zhaoshang.alerts.delivery import (
     smtp_transport,
     write_copy,
 )
+from zhaoshang.alerts.intake import IntakeReport, read_intake
 from zhaoshang.alerts.outbox import (
     Alert,
     alerted_keys,
@@ -75,13 +76,15 @@ def queue_new_flags(
     flags: list[dict],
     changes: list[dict] = (),
 ) -> str | None:
-    """Queue one digest of the new open flags and of tonight's escalated and cleared ones;
-    returns its alert key, or None if there is nothing to tell."""
+    """Queue one digest of the new open flags, tonight's escalated and cleared ones, and the
+    night's refused files and quarantined rows; returns its alert key, or None if there is
+    nothing to tell."""
     since = since_last_night(list(changes), 0, alerted_keys(con), settings.web_base_url)
     escalated_keys = {c["flag_key"] for c in since.escalated}
     new = [f for f in new_open_flags(con, settings, flags) if f["flag_key"] not in escalated_keys]
     since.new = len(new)
-    if not new and not since:
+    intake = _night_intake(con, run_id)
+    if not new and not since and not (intake and (intake.has_problems or intake.alarming)):
         return None
     docs = settings.output_dir / "data_docs" / "index.html"
     alert = compose_flags_alert(
@@ -90,9 +93,19 @@ def queue_new_flags(
         recipients=settings.alert_to,
         data_docs=str(docs) if docs.exists() else None,
         since=since if (since or settings.web_base_url) else None,
+        intake=intake,
     )
     queue_alert(con, alert, [*(f["flag_key"] for f in new), *escalated_keys, *since.markers])
     return alert.alert_key
+
+
+def _night_intake(con: duckdb.DuckDBPyConnection, run_id: str) -> IntakeReport | None:
+    """The loader's refusals of this night; an unreadable record must not stop the alert."""
+    try:
+        return read_intake(con, run_id)
+    except duckdb.Error:
+        log.exception("the night's refused files could not be read for the e-mail")
+        return None
 
 
 def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None = None) -> dict:
@@ -108,6 +121,20 @@ def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None
     except Exception as error:  # alerts must never fail the data tasks
         log.exception("alerts failed")
         return {"status": "error", "error": mask_pii(f"{type(error).__name__}: {error}")[:500]}
+
+
+def _failed_night_intake(settings: Settings, run_id: str) -> IntakeReport | None:
+    """What the failed night's loader refused, if it got that far (read-only, best effort)."""
+    from zhaoshang.pipeline import make_run_id
+
+    if not settings.ledger_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(settings.ledger_path), read_only=True) as con:
+            return read_intake(con, make_run_id(run_id))
+    except duckdb.Error as exc:
+        log.warning("refused files not read for the failure notice: %s", mask_pii(str(exc))[:300])
+        return None
 
 
 def notify_failure(
@@ -126,7 +153,12 @@ def notify_failure(
     """
     try:
         alert = compose_failure_notice(
-            dag_id=dag_id, run_id=run_id, task_id=task_id, error=error, recipients=settings.alert_to
+            dag_id=dag_id,
+            run_id=run_id,
+            task_id=task_id,
+            error=error,
+            recipients=settings.alert_to,
+            intake=_failed_night_intake(settings, run_id),
         )
     except Exception as exc:
         log.exception("failure notice could not be composed")

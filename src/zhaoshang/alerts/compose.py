@@ -17,11 +17,14 @@ from pathlib import Path
 
 import jinja2
 
+from zhaoshang.alerts.intake import SHEET_HEADERS as INTAKE_HEADERS
+from zhaoshang.alerts.intake import SHEET_NAME as INTAKE_SHEET
+from zhaoshang.alerts.intake import IntakeReport
 from zhaoshang.alerts.outbox import Alert
 from zhaoshang.alerts.since import SinceLastNight
-from zhaoshang.alerts.workbook import flagged_rows_xlsx
 from zhaoshang.errors import mask_pii
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
+from zhaoshang.safe_xlsx import Sheet, workbook_bytes
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 DETAIL_LIMIT = 200  # rows listed in the body; the workbook has all of them
@@ -111,10 +114,12 @@ def compose_flags_alert(
     run_id: str,
     recipients: tuple[str, ...],
     data_docs: str | None = None,
+    intake: IntakeReport | None = None,
     since: SinceLastNight | None = None,
 ) -> Alert:
     """One digest for a run's new flags (dicts with the audit.dq_flags columns incl. flag_key),
-    with the "since last night" section when something escalated or cleared."""
+    with the "since last night" section when something escalated or cleared and, when given,
+    the night's refused files and quarantined rows (its own section and sheet)."""
     rules = load_rules()
     rule_zh = {r.rule: r.rule_zh for r in rules}
     order = {r.rule: i for i, r in enumerate(rules)}
@@ -178,14 +183,17 @@ def compose_flags_alert(
             unit_counts.items(), key=lambda uc: (-sum(uc[1].values()), uc[0])
         )
     ]
-    alert_key = alert_key_for([*(r["flag_key"] for r in rows), *(since.markers if since else ())])
-    summary = "、".join(f"{r['rule_zh']}{r['count']}" for r in by_rule)
-    changed = f"；升级{len(since.escalated)}条、消除{len(since.cleared)}条" if since else ""
-    subject = header_safe(
-        f"【招商引资疑点】新增{total}条{'：' + summary if summary else ''}{changed}"
-        f"（告警编号 {alert_key}）"
+    alert_key = alert_key_for(
+        [
+            *(r["flag_key"] for r in rows),
+            *(intake.keys() if intake else ()),
+            *(since.markers if since else ()),
+        ]
     )
-    attachment_name = f"疑点清单_{alert_key}.xlsx"
+    subject = header_safe(_digest_subject(total, by_rule, intake, alert_key, since))
+    attachment_name = (
+        f"疑点清单_{alert_key}.xlsx" if total or not intake else f"拒收与隔离清单_{alert_key}.xlsx"
+    )
     context = {
         "subject": subject,
         "run_id": run_id,
@@ -200,10 +208,12 @@ def compose_flags_alert(
         "data_docs": data_docs,
         "since": since.context() if since else None,
         "web_link": since.link("/flags") if since is not None else None,
+        "intake": intake.context() if intake and (intake.has_problems or intake.alarming) else None,
     }
-    workbook = flagged_rows_xlsx(
+    flag_sheet = Sheet(
+        "疑点清单",
         WORKBOOK_HEADERS,
-        (
+        [
             (
                 r["unit_name"],
                 r["year"],
@@ -219,8 +229,12 @@ def compose_flags_alert(
                 r["flag_key"],
             )
             for r in rows
-        ),
+        ],
     )
+    sheets = [flag_sheet] if total or not intake else []
+    if intake and intake.has_problems:
+        sheets.append(intake_sheet(intake))
+    workbook = workbook_bytes(sheets)
     return Alert(
         alert_key=alert_key,
         kind="flags",
@@ -234,6 +248,31 @@ def compose_flags_alert(
     )
 
 
+def intake_sheet(intake: IntakeReport) -> Sheet:
+    """The attachment sheet listing every refused file and quarantined row of the night."""
+    return Sheet(INTAKE_SHEET, INTAKE_HEADERS, intake.sheet_rows())
+
+
+def _digest_subject(
+    total: int,
+    by_rule: list[dict],
+    intake: IntakeReport | None,
+    alert_key: str,
+    since: SinceLastNight | None = None,
+) -> str:
+    intake_part = (
+        intake.headline_zh() if intake and (intake.has_problems or intake.alarming) else ""
+    )
+    changed = f"升级{len(since.escalated)}条、消除{len(since.cleared)}条" if since else ""
+    if intake and intake.alarming:
+        return f"【招商引资数据仓库】警告：{intake_part}（告警编号 {alert_key}）"
+    if not total and not changed:
+        return f"【招商引资数据仓库】{intake_part}（告警编号 {alert_key}）"
+    summary = "、".join(f"{r['rule_zh']}{r['count']}" for r in by_rule)
+    parts = [f"新增{total}条" + (f"：{summary}" if summary else ""), changed, intake_part]
+    return f"【招商引资疑点】{'；'.join(p for p in parts if p)}（告警编号 {alert_key}）"
+
+
 def compose_failure_notice(
     *,
     dag_id: str,
@@ -242,8 +281,10 @@ def compose_failure_notice(
     error: str | None,
     recipients: tuple[str, ...],
     when: datetime | None = None,
+    intake: IntakeReport | None = None,
 ) -> Alert:
-    """The DAG-failure notice for the same team (one per failed run)."""
+    """The DAG-failure notice for the same team (one per failed run), with what the night's
+    loader refused when it got that far."""
     when = when or datetime.now()
     alert_key = "ZS-FAIL-" + hashlib.sha256(f"{dag_id}|{run_id}".encode()).hexdigest()[:10].upper()
     error_text = mask_pii(error or "")
@@ -260,6 +301,7 @@ def compose_failure_notice(
         "error": error_text,
         "when": when.strftime("%Y-%m-%d %H:%M:%S"),
         "alert_key": alert_key,
+        "intake": intake.context() if intake and (intake.has_problems or intake.alarming) else None,
     }
     return Alert(
         alert_key=alert_key,
@@ -269,6 +311,12 @@ def compose_failure_notice(
         body_html=_html_env().get_template("failure.html.j2").render(context),
         recipients=recipients,
         run_id=run_id,
+        attachment=workbook_bytes([intake_sheet(intake)])
+        if intake and intake.has_problems
+        else None,
+        attachment_name=f"拒收与隔离清单_{alert_key}.xlsx"
+        if intake and intake.has_problems
+        else None,
     )
 
 
