@@ -34,7 +34,6 @@ from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
 _RECORD_ATTRS = ("submission", "rows", "totals", "quarantine", "warnings")
 
 
@@ -59,13 +58,14 @@ def plan(
     run_id: str,
     *,
     logical_date: date | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> list[int]:
     """Writer step: the new files in batches; returns the batch numbers (at least one).
 
     An empty night still has one (empty) batch, so the mapped parse and the load after it run
     and the night publishes as it does on one machine.
     """
+    batch_size = batch_size or settings.batch_files
     files = inbox.scan(settings.raw_dir, stable_seconds=settings.stable_seconds)
     load_units(settings.units_csv)  # a broken roster stops the night before any write
     summary = ledger.LoadSummary(run_id=run_id, files_seen=len(files))
@@ -188,9 +188,7 @@ def write(settings: Settings, run_id: str) -> ledger.LoadSummary:
         if not (_batch_dir(settings, run_id, i) / "submissions.parquet").exists()
     ]
     if missing:
-        raise RuntimeError(
-            f"批次尚未解析：{missing[:10]} / batches not parsed yet: {missing[:10]}"
-        )
+        raise RuntimeError(f"批次尚未解析：{missing[:10]} / batches not parsed yet: {missing[:10]}")
     with ledger.connect(settings) as con:
         columns = {table: ledger.table_columns(con, table) for table in ledger.TABLES}
         for index, entries in enumerate(the_plan["batches"]):
@@ -246,8 +244,6 @@ def _insert_batch(con, columns: dict[str, list[tuple[str, str]]], folder: Path) 
 def _count_batch(con, columns, folder: Path, summary: ledger.LoadSummary) -> None:
     """The summary counts from the batch's submissions, as the embedded load counts them."""
     typed = ", ".join(f"cast({name} as {sql}) as {name}" for name, sql in columns)
-    frame = con.execute(
-        f"select {typed} from read_parquet({_parquet(folder, 'submissions')})"
-    ).df()
+    frame = con.execute(f"select {typed} from read_parquet({_parquet(folder, 'submissions')})").df()
     for record in frame.to_dict("records"):
         ledger.count_into(summary, ledger._Records(record, [], [], [], []))
