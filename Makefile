@@ -12,7 +12,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export TZ := UTC
 
-.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean
+.PHONY: help install system-deps run test test-distributed bench lint lock docs airflow-standalone sample clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -37,6 +37,9 @@ system-deps:  ## Debian packages the tests need (LibreOffice, Chromium, PostgreS
 
 test: $(STAMP) system-deps  ## the whole test suite (real Airflow, dbt, GX, DuckDB, SMTP)
 	$(PY) -m pytest -q
+
+test-distributed: $(STAMP) system-deps  ## the nightly DAG on the CeleryExecutor (PostgreSQL, Redis, 2 workers)
+	$(PY) -m pytest -q -m distributed tests/distributed
 
 bench: $(STAMP)  ## ingestion / dbt / validation benchmarks (county-year, province-year)
 	$(PY) -m zhaoshang.bench
