@@ -106,9 +106,7 @@ def zhaoshang_nightly():
     def load_submissions(_parsed) -> dict:
         from zhaoshang import pipeline
 
-        return pipeline.load_submissions(
-            _settings(), _run_id(), _logical_date(), from_batches=True
-        )
+        return pipeline.load_submissions(_settings(), _run_id(), _logical_date(), from_batches=True)
 
     @task
     def build_features(_loaded: dict) -> dict:
