@@ -4,6 +4,9 @@ as the one-process load, a retried write changes nothing, and the writer refuses
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -100,3 +103,29 @@ def test_a_worker_never_opens_the_ledger(inbox_with_rejections):
     with duckdb.connect() as con:
         rows = con.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
     assert rows > 0
+
+
+_WRITE_IN_CHILD = (
+    "from zhaoshang import batches, settings; batches.write(settings.load(), 'night1')"
+)
+
+
+@pytest.mark.parametrize("point", ["load:before_commit", "load:after_commit"])
+def test_a_writer_killed_mid_plan_resumes_to_the_same_ledger(inbox_with_rejections, point):
+    settings, _truth, _rejected = inbox_with_rejections
+    clean = _split(settings, "clean")
+    _batched_load(clean, "night1", batch_size=4)
+    for index in batches.plan(settings, "night1", batch_size=4):
+        batches.parse_batch(settings, "night1", index)
+    env = os.environ | {"ZHAOSHANG_FAIL_AT": point, "ZHAOSHANG_FAIL_MODE": "kill"}
+    child = subprocess.run(
+        [sys.executable, "-c", _WRITE_IN_CHILD], env=env, capture_output=True, check=False
+    )
+    assert child.returncode == -9  # SIGKILL: no cleanup ran
+    with ledger.connect(settings) as con:
+        assert ledger.conservation_gaps(con) == []  # committed batches are whole
+        committed = con.execute("select count(*) from submissions").fetchone()[0]
+    assert committed == (0 if point == "load:before_commit" else 4)
+    resumed = batches.write(settings, "night1")  # Airflow's retry of load_submissions
+    assert resumed.files_already_known == committed  # the committed batch is not written twice
+    assert _ledger_content(settings) == _ledger_content(clean)
