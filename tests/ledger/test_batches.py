@@ -32,7 +32,7 @@ def _split(settings, name: str):
 def _ledger_content(settings) -> dict[str, list]:
     content = {}
     with duckdb.connect(str(settings.ledger_path), read_only=True) as con:
-        for table in ledger.TABLES + ("inbox_files",):
+        for table in (*ledger.TABLES, "inbox_files"):
             keep = [c for c, _t in ledger.table_columns(con, table) if c not in RUN_COLUMNS]
             content[table] = con.execute(
                 f"select {', '.join(keep)} from {table} order by all"
@@ -85,7 +85,7 @@ def test_the_writer_refuses_a_plan_whose_batches_are_not_all_parsed(inbox_with_r
     plan = batches.plan(settings, "night1", batch_size=4)
     for index in plan[:-1]:
         batches.parse_batch(settings, "night1", index)
-    with pytest.raises(RuntimeError, match="批次尚未解析.*batches not parsed yet"):
+    with pytest.raises(RuntimeError, match=r"批次尚未解析.*batches not parsed yet"):
         batches.write(settings, "night1")
     with ledger.connect(settings) as con:
         assert con.execute("select count(*) from submissions").fetchone() == (0,)
