@@ -78,6 +78,8 @@ def notify_inspection_team(context) -> None:
     start_date=pendulum.datetime(2021, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
+    # The office expects the night to run once the project is deployed, without a click.
+    is_paused_upon_creation=False,
     # Every task writes the ledger or the warehouse (DuckDB: one writer) unless it says otherwise:
     # the pool has one slot, so on the CeleryExecutor they run one at a time on any worker.
     default_args={
