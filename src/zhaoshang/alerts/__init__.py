@@ -26,7 +26,13 @@ from zhaoshang.alerts.delivery import (
     smtp_transport,
     write_copy,
 )
-from zhaoshang.alerts.outbox import Alert, alerted_keys, ensure_tables, queue_alert
+from zhaoshang.alerts.outbox import (
+    Alert,
+    alerted_keys,
+    connect_waiting,
+    ensure_tables,
+    queue_alert,
+)
 from zhaoshang.alerts.sources import decisions_csv, open_flags, read_decisions, read_flags
 from zhaoshang.errors import mask_pii
 from zhaoshang.settings import Settings
@@ -83,8 +89,7 @@ def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None
     """After publishing: alert new flags, then deliver everything pending. Returns a status."""
     try:
         flags = read_flags(settings.warehouse)
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.ledger_path)) as con:
+        with connect_waiting(settings.ledger_path) as con:
             ensure_tables(con)
             queued = queue_new_flags(con, settings, run_id, flags)
             delivery = deliver_pending(settings, con=con, send=send)
