@@ -18,9 +18,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ZHAOSHANG_WAREHOUSE=/data/warehouse/zhaoshang.duckdb \
     ZHAOSHANG_OUTPUT_DIR=/data/output
 
-# tini forwards signals so a stopping Celery worker finishes (warm shutdown) instead of dying.
+# tini forwards signals so a stopping Celery worker finishes (warm shutdown) instead of dying;
+# the report's charts refuse to draw Chinese labels without a CJK font (zhaoshang.report.charts).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini \
+    && apt-get install -y --no-install-recommends tini fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home zhaoshang

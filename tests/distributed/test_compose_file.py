@@ -132,6 +132,9 @@ def test_the_image_installs_the_lock_and_compiles_bytecode_at_build():
     assert "PYTHONDONTWRITEBYTECODE=1" in dockerfile
     assert "python -m compileall" in dockerfile
     assert re.search(r"^USER 50000$", dockerfile, re.M)  # services do not run as root
+    from zhaoshang.report import charts
+
+    assert "fonts-noto-cjk" in dockerfile and "fonts-noto-cjk" in charts.__doc__
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv", ".env", "raw", "warehouse", "output"} <= set(ignored)
 
