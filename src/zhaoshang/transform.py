@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zhaoshang.reference import write_reference_copies
 from zhaoshang.settings import DBT_PROJECT_DIR, Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,17 @@ def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path)
     target_path = settings.state_dir / "dbt_target"
     (target_path / "run_results.json").unlink(missing_ok=True)
     log_path = work_dir / "dbt_logs"
-    env = os.environ | settings.dbt_env() | {"ZHAOSHANG_BUILD_DB": str(build_db)}
+    # dbt reads the office's CSVs as Python's reader reads them (mixed line ends, BOM, blank
+    # lines); a file that reader refuses stops here with its bilingual message. One stable
+    # folder: dbt re-parses the whole project when an env_var() value changes.
+    reference_copy = write_reference_copies(
+        settings.reference_dir, settings.state_dir / "dbt_reference"
+    )
+    env = (
+        os.environ
+        | settings.dbt_env()
+        | {"ZHAOSHANG_BUILD_DB": str(build_db), "ZHAOSHANG_REFERENCE_DIR": str(reference_copy)}
+    )
     command = [
         dbt_executable(),
         *args,
