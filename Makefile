@@ -17,7 +17,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
 # VERBOSE=1 shows Airflow's, dbt's and GX's logs live (they always go to the log file).
 export VERBOSE
 
-.PHONY: help install system-deps run test test-distributed bench lint lock docs airflow-standalone sample clean sql report
+.PHONY: help install system-deps run test test-distributed bench lint lock web docs airflow-standalone sample clean sql report
 
 help:  ## 列出所有目标 | list the targets
 	@echo "用法 / usage: make <目标 target>"
@@ -59,6 +59,9 @@ lint: $(STAMP)  ## 代码规范检查 | ruff check + ruff format --check on the 
 lock: $(STAMP)  ## 由 requirements.in 重新编译锁文件 | recompile requirements.lock (pinned, hashed), keeping pins
 	$(VENV)/bin/uv pip compile requirements.in -c requirements.lock --python-version 3.11 \
 	  --generate-hashes --allow-unsafe -o requirements.lock
+
+web: $(STAMP)  ## 督查组网页（用户：python -m zhaoshang users add）| the inspection team's web pages on http://127.0.0.1:8765
+	$(PY) -m zhaoshang web --host $${WEB_HOST:-127.0.0.1} --port $${WEB_PORT:-8765}
 
 docs: $(STAMP)  ## 生成 dbt 文档与数据质量文档 | dbt docs + GX Data Docs into the output dir
 	$(PY) -m zhaoshang docs

@@ -128,7 +128,7 @@ def zhaoshang_nightly():
     def build_marts(_validated: dict) -> dict:
         from zhaoshang import pipeline
 
-        return pipeline.build_marts(_settings(), _run_id())
+        return pipeline.build_marts(_settings(), _run_id(), _logical_date())
 
     @task
     def publish_warehouse(_marts: dict) -> dict:

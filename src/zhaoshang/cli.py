@@ -167,6 +167,57 @@ def _no_options(_parser: argparse.ArgumentParser) -> None:
     return None
 
 
+def _web_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="监听地址 / address to listen on")
+    parser.add_argument("--port", type=int, default=8765, help="端口 / port")
+
+
+def _run_web(args: argparse.Namespace) -> int:
+    from zhaoshang.web import serve
+
+    serve(settings_module.load(), host=args.host, port=args.port)
+    return 0
+
+
+def _users_options(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="users_command", required=True, metavar="add|list")
+    add = sub.add_parser("add", help="添加用户，密码从标准输入读取 / add a user, password on stdin")
+    add.add_argument("name", help="姓名（登录名）/ name (login)")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["inspector", "leader", "analyst", "admin"],
+        help="督查员可登记结论，领导、分析员只读，管理员管理用户 / inspector decides; "
+        "leader, analyst read; admin manages users",
+    )
+    sub.add_parser("list", help="列出用户及角色 / list the users and their roles")
+
+
+def _run_users(args: argparse.Namespace) -> int:
+    import getpass
+
+    from zhaoshang import decisions
+    from zhaoshang.web import auth
+
+    settings = settings_module.load()
+    with decisions.writer(settings) as con:
+        if args.users_command == "list":
+            for user in auth.list_users(con):
+                print(f"{user.name}\t{user.role}\t{user.role_zh}")
+            return 0
+        if sys.stdin.isatty():
+            password = getpass.getpass("密码 / password: ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            user = auth.add_user(con, args.name, args.role, password)
+        except auth.UserError as error:
+            print(error, file=sys.stderr)
+            return 1
+    print(f"已添加用户 / added user ({user.role_zh} {user.role})")
+    return 0
+
+
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--year",
@@ -305,6 +356,20 @@ COMMANDS: tuple[Command, ...] = (
         "the analysts' read-only SQL shell on the published warehouse (make sql)",
         _sql_options,
         _run_sql,
+    ),
+    Command(
+        "web",
+        "启动督查组网页：核查疑点、登记结论、查看与昨晚相比的变化",
+        "serve the inspection team's web pages: triage flags, decide, see what changed",
+        _web_options,
+        _run_web,
+    ),
+    Command(
+        "users",
+        "管理网页用户：users add 姓名 --role 角色（密码从标准输入读取）、users list",
+        "manage the web users: users add NAME --role R (password on stdin), users list",
+        _users_options,
+        _run_users,
     ),
     Command(
         "generate",

@@ -99,13 +99,22 @@ def validate_entries(settings: Settings, run_id: str) -> dict:
 
 
 @tracked
-def build_marts(settings: Settings, run_id: str) -> dict:
-    """Stage 4: dbt pass 2 (marts and audit) and the dbt docs site."""
+def build_marts(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
+    """Stage 4: the team's decisions and tonight's changes into the build file, then dbt pass 2
+    (marts and audit) and the dbt docs site."""
+    from zhaoshang import triage
+
     build_db = publish.build_path(settings, run_id)
     wd = work_dir(settings, run_id)
+    decided = triage.prepare_build(settings, build_db, run_id, logical_date)
     result = transform.build(settings, build_db, wd, transform.MART_SELECTION)
     transform.generate_docs(settings, build_db, wd)
-    return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
+    return {
+        "nodes": result.nodes,
+        "warnings": result.warnings,
+        "elapsed_s": result.elapsed_s,
+        "triage": decided,
+    }
 
 
 @tracked
@@ -168,7 +177,7 @@ def run_nightly(
     report["load"] = load_submissions(settings, run_id, logical_date)
     report["features"] = build_features(settings, run_id)
     report["validate"] = validate_entries(settings, run_id)
-    report["marts"] = build_marts(settings, run_id)
+    report["marts"] = build_marts(settings, run_id, logical_date)
     report["publish"] = publish_warehouse(settings, run_id, logical_date)
     report["export"] = export_for_analysts(settings)
     report["report"] = write_report(settings)

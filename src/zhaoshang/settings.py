@@ -49,6 +49,12 @@ class Settings:
     stable_seconds: float = 0.0
     # Files per parse batch when the DAG fans parsing out over workers (ZHAOSHANG_BATCH_FILES).
     batch_files: int = 200
+    # The inspection team's web pages (python -m zhaoshang web): e-mails link to this address
+    # (none: no links); the session cookie is signed with the secret (none: one is generated
+    # in the state dir); a login lasts this long.
+    web_base_url: str | None = None
+    web_secret: str | None = None
+    web_session_minutes: int = 480
 
     @property
     def submissions_dir(self) -> Path:
@@ -124,6 +130,9 @@ def load() -> Settings:
         alert_from=os.environ.get("ZHAOSHANG_ALERT_FROM") or "zhaoshang-warehouse@localhost",
         stable_seconds=float(os.environ.get("ZHAOSHANG_STABLE_SECONDS") or 0),
         batch_files=_positive_int("ZHAOSHANG_BATCH_FILES", 200),
+        web_base_url=(os.environ.get("ZHAOSHANG_WEB_BASE_URL") or "").rstrip("/") or None,
+        web_secret=os.environ.get("ZHAOSHANG_WEB_SECRET") or None,
+        web_session_minutes=int(os.environ.get("ZHAOSHANG_WEB_SESSION_MINUTES") or 480),
     )
 
 

@@ -1,7 +1,9 @@
 {#-
     The flags of the quality stage with the inspection team's decisions. dq.gx_flags is
     written into the build file between the two dbt passes, so this pass-2 model reads the
-    source directly (no staging model can exist for it in pass 1).
+    source directly (no staging model can exist for it in pass 1). Decisions come from
+    raw/reference/flag_decisions.csv (staged in pass 1) and from the decisions store, which
+    zhaoshang.triage writes as dq.flag_decisions before pass 2; the latest decision wins.
 -#}
 with
 
@@ -11,9 +13,34 @@ gx_flags as (
 
 ),
 
+csv_decisions as (
+
+    select flag_key, decision, decided_by, decided_at, note
+    from {{ ref('stg_reference__flag_decisions') }}
+
+),
+
+store_decisions as (
+
+    {{ optional_source('dq', 'flag_decisions', [
+        ['flag_key', 'varchar'], ['decision', 'varchar'], ['decided_by', 'varchar'],
+        ['decided_at', 'timestamp'], ['note', 'varchar']
+    ]) }}
+
+),
+
 flag_decisions as (
 
-    select * from {{ ref('stg_reference__flag_decisions') }}
+    select *
+    from (
+        select *, 0 as source_order from csv_decisions
+        union all
+        select *, 1 as source_order from store_decisions
+    )
+    qualify row_number() over (
+        partition by flag_key
+        order by decided_at desc nulls last, source_order desc
+    ) = 1
 
 ),
 
@@ -43,7 +70,7 @@ decided as (
         gx_flags.severity,
         coalesce(verification_rules.is_blocking, false) as is_blocking,
         case
-            when flag_decisions.decision in ('confirmed', 'dismissed')
+            when flag_decisions.decision in ('confirmed', 'dismissed', 'follow_up')
                 then flag_decisions.decision
             else 'open'
         end as status,

@@ -54,7 +54,7 @@ flags_to_month as (
         units_accumulated.unit_name,
         units_accumulated.year,
         units_accumulated.month,
-        count(*) filter (where dq_flags.status = 'open') as open_flags,
+        count(*) filter (where dq_flags.status in ('open', 'follow_up')) as open_flags,
         count(*) filter (where dq_flags.status = 'confirmed') as confirmed_flags
     from units_accumulated
     inner join dq_flags

@@ -34,6 +34,7 @@ from zhaoshang.alerts.outbox import (
     ensure_tables,
     queue_alert,
 )
+from zhaoshang.alerts.since import read_changes, since_last_night
 from zhaoshang.alerts.sources import decisions_csv, open_flags, read_decisions, read_flags
 from zhaoshang.errors import mask_pii
 from zhaoshang.settings import Settings
@@ -69,13 +70,21 @@ def new_open_flags(
 
 
 def queue_new_flags(
-    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, flags: list[dict]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    flags: list[dict],
+    changes: list[dict] = (),
 ) -> str | None:
-    """Queue one digest of the new open flags and the night's refused files and quarantined rows;
-    returns its alert key, or None if there is nothing to tell."""
-    new = new_open_flags(con, settings, flags)
+    """Queue one digest of the new open flags, tonight's escalated and cleared ones, and the
+    night's refused files and quarantined rows; returns its alert key, or None if there is
+    nothing to tell."""
+    since = since_last_night(list(changes), 0, alerted_keys(con), settings.web_base_url)
+    escalated_keys = {c["flag_key"] for c in since.escalated}
+    new = [f for f in new_open_flags(con, settings, flags) if f["flag_key"] not in escalated_keys]
+    since.new = len(new)
     intake = _night_intake(con, run_id)
-    if not new and not (intake and (intake.has_problems or intake.alarming)):
+    if not new and not since and not (intake and (intake.has_problems or intake.alarming)):
         return None
     docs = settings.output_dir / "data_docs" / "index.html"
     alert = compose_flags_alert(
@@ -83,9 +92,10 @@ def queue_new_flags(
         run_id=run_id,
         recipients=settings.alert_to,
         data_docs=str(docs) if docs.exists() else None,
+        since=since if (since or settings.web_base_url) else None,
         intake=intake,
     )
-    queue_alert(con, alert, [f["flag_key"] for f in new])
+    queue_alert(con, alert, [*(f["flag_key"] for f in new), *escalated_keys, *since.markers])
     return alert.alert_key
 
 
@@ -102,9 +112,10 @@ def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None
     """After publishing: alert new flags, then deliver everything pending. Returns a status."""
     try:
         flags = read_flags(settings.warehouse)
+        changes = read_changes(settings.warehouse)
         with connect_waiting(settings.ledger_path) as con:
             ensure_tables(con)
-            queued = queue_new_flags(con, settings, run_id, flags)
+            queued = queue_new_flags(con, settings, run_id, flags, changes)
             delivery = deliver_pending(settings, con=con, send=send)
         return {"queued": queued, "flags_published": len(flags), **delivery}
     except Exception as error:  # alerts must never fail the data tasks

@@ -21,6 +21,7 @@ from zhaoshang.alerts.intake import SHEET_HEADERS as INTAKE_HEADERS
 from zhaoshang.alerts.intake import SHEET_NAME as INTAKE_SHEET
 from zhaoshang.alerts.intake import IntakeReport
 from zhaoshang.alerts.outbox import Alert
+from zhaoshang.alerts.since import SinceLastNight
 from zhaoshang.errors import mask_pii
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
 from zhaoshang.safe_xlsx import Sheet, workbook_bytes
@@ -114,9 +115,11 @@ def compose_flags_alert(
     recipients: tuple[str, ...],
     data_docs: str | None = None,
     intake: IntakeReport | None = None,
+    since: SinceLastNight | None = None,
 ) -> Alert:
-    """One digest for a run's new flags (dicts with the audit.dq_flags columns incl. flag_key)
-    and, when given, the night's refused files and quarantined rows (its own section and sheet)."""
+    """One digest for a run's new flags (dicts with the audit.dq_flags columns incl. flag_key),
+    with the "since last night" section when something escalated or cleared and, when given,
+    the night's refused files and quarantined rows (its own section and sheet)."""
     rules = load_rules()
     rule_zh = {r.rule: r.rule_zh for r in rules}
     order = {r.rule: i for i, r in enumerate(rules)}
@@ -180,8 +183,14 @@ def compose_flags_alert(
             unit_counts.items(), key=lambda uc: (-sum(uc[1].values()), uc[0])
         )
     ]
-    alert_key = alert_key_for([*(r["flag_key"] for r in rows), *(intake.keys() if intake else ())])
-    subject = header_safe(_digest_subject(total, by_rule, intake, alert_key))
+    alert_key = alert_key_for(
+        [
+            *(r["flag_key"] for r in rows),
+            *(intake.keys() if intake else ()),
+            *(since.markers if since else ()),
+        ]
+    )
+    subject = header_safe(_digest_subject(total, by_rule, intake, alert_key, since))
     attachment_name = (
         f"疑点清单_{alert_key}.xlsx" if total or not intake else f"拒收与隔离清单_{alert_key}.xlsx"
     )
@@ -197,6 +206,8 @@ def compose_flags_alert(
         "attachment_name": attachment_name,
         "alert_key": alert_key,
         "data_docs": data_docs,
+        "since": since.context() if since else None,
+        "web_link": since.link("/flags") if since is not None else None,
         "intake": intake.context() if intake and (intake.has_problems or intake.alarming) else None,
     }
     flag_sheet = Sheet(
@@ -243,18 +254,23 @@ def intake_sheet(intake: IntakeReport) -> Sheet:
 
 
 def _digest_subject(
-    total: int, by_rule: list[dict], intake: IntakeReport | None, alert_key: str
+    total: int,
+    by_rule: list[dict],
+    intake: IntakeReport | None,
+    alert_key: str,
+    since: SinceLastNight | None = None,
 ) -> str:
     intake_part = (
         intake.headline_zh() if intake and (intake.has_problems or intake.alarming) else ""
     )
+    changed = f"升级{len(since.escalated)}条、消除{len(since.cleared)}条" if since else ""
     if intake and intake.alarming:
         return f"【招商引资数据仓库】警告：{intake_part}（告警编号 {alert_key}）"
-    if not total:
+    if not total and not changed:
         return f"【招商引资数据仓库】{intake_part}（告警编号 {alert_key}）"
     summary = "、".join(f"{r['rule_zh']}{r['count']}" for r in by_rule)
-    tail = f"；{intake_part}" if intake_part else ""
-    return f"【招商引资疑点】新增{total}条：{summary}{tail}（告警编号 {alert_key}）"
+    parts = [f"新增{total}条" + (f"：{summary}" if summary else ""), changed, intake_part]
+    return f"【招商引资疑点】{'；'.join(p for p in parts if p)}（告警编号 {alert_key}）"
 
 
 def compose_failure_notice(
