@@ -86,7 +86,9 @@ amount_parameters as (
 
 thresholds as (
 
-    select *
+    select
+        rule_thresholds.*,
+        amount_parameters.*
     from rule_thresholds
     cross join amount_parameters
 
@@ -152,7 +154,7 @@ rows_named as (
 
 ),
 
-{#- 以旧充新: 新引进 rows against every row of an earlier year with the same USCC -#}
+{# 以旧充新: 新引进 rows against every row of an earlier year with the same USCC #}
 new_rows as (
 
     select *
@@ -189,7 +191,7 @@ earlier_candidates as (
     from new_rows
     inner join rows_named as earlier
         on new_rows.investor_uscc_key = earlier.investor_uscc_key
-        and earlier.year < new_rows.year
+        and new_rows.year > earlier.year
         and earlier.counts_projects
         and earlier.name_base_key <> ''
     cross join thresholds
@@ -210,21 +212,21 @@ earlier_best_match as (
         partition by entry_id
         order by
             is_same_phase desc,
-            earlier_year,
-            earlier_month,
+            earlier_year asc,
+            earlier_month asc,
             name_similarity desc,
-            earlier_source_file,
-            earlier_row_number
+            earlier_source_file asc,
+            earlier_row_number asc
     ) = 1
 
 ),
 
-{#-
+{#
     以小充大: the same project's previous report (any earlier month, this unit). A
     新引进 row is compared within its year only: a project re-signed as new
     restarts its cumulative funds, and that an earlier year reported it is the
     以旧充新 finding, not a second one.
--#}
+#}
 project_periods as (
 
     select
@@ -272,7 +274,7 @@ previous_reports as (
 
 ),
 
-{#- 拼凑挂靠: a project claimed by several units in a year; repeats in a report -#}
+{# 拼凑挂靠: a project claimed by several units in a year; repeats in a report #}
 claims_by_unit as (
 
     select
