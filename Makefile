@@ -12,7 +12,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export TZ := UTC
 
-.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean
+.PHONY: help install system-deps run test test-fast bench lint lock docs airflow-standalone sample clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -38,12 +38,18 @@ system-deps:  ## Debian packages the tests need (LibreOffice, Chromium, PostgreS
 test: $(STAMP) system-deps  ## the whole test suite (real Airflow, dbt, GX, DuckDB, SMTP)
 	$(PY) -m pytest -q
 
+test-fast: $(STAMP)  ## the unit tier (< 1 min): no dbt build, Airflow run, GX validation or e2e night
+	$(PY) -m pytest -q -m "not integration"
+
 bench: $(STAMP)  ## ingestion / dbt / validation benchmarks (county-year, province-year)
 	$(PY) -m zhaoshang.bench
 
-lint: $(STAMP)  ## ruff check + ruff format --check on the package, DAGs and tests
+lint: $(STAMP)  ## ruff check + format check, sqlfluff on the dbt SQL, mypy on src/
 	$(VENV)/bin/ruff check src dags tests
 	$(VENV)/bin/ruff format --check src dags tests
+	$(VENV)/bin/sqlfluff lint --config dbt_project/.sqlfluff --processes 2 \
+	  dbt_project/models dbt_project/tests dbt_project/analyses
+	$(VENV)/bin/mypy
 
 lock: $(STAMP)  ## recompile requirements.lock (pinned, hashed) from requirements.in, keeping pins
 	$(VENV)/bin/uv pip compile requirements.in -c requirements.lock --python-version 3.11 \

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -375,7 +376,7 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
         for table, attr in zip(
             _TABLES, ("submission", "rows", "totals", "quarantine", "warnings"), strict=False
         ):
-            batch = []
+            batch: list[dict[str, Any]] = []
             for r in records:
                 value = getattr(r, attr)
                 batch.extend([value] if isinstance(value, dict) else value)

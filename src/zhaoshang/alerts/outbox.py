@@ -14,6 +14,8 @@ from datetime import datetime
 
 import duckdb
 
+from zhaoshang.queries import scalar
+
 DDL = (
     """
     create table if not exists alert_outbox (
@@ -82,9 +84,9 @@ def queue_alert(
     ensure_tables(con)
     con.execute("begin")
     try:
-        exists = con.execute(
-            "select count(*) from alert_outbox where alert_key = ?", [alert.alert_key]
-        ).fetchone()[0]
+        exists = scalar(
+            con.execute("select count(*) from alert_outbox where alert_key = ?", [alert.alert_key])
+        )
         if exists:
             con.execute("rollback")
             return False
@@ -166,7 +168,5 @@ def mark_failed(con: duckdb.DuckDBPyConnection, alert_key: str, error: str) -> N
 def oldest_unsent_age_s(con: duckdb.DuckDBPyConnection) -> float | None:
     """Seconds since the oldest undelivered alert was queued (the M13 outbox-age figure)."""
     ensure_tables(con)
-    oldest = con.execute(
-        "select min(created_at) from alert_outbox where sent_at is null"
-    ).fetchone()[0]
+    oldest = scalar(con.execute("select min(created_at) from alert_outbox where sent_at is null"))
     return None if oldest is None else (datetime.now() - oldest).total_seconds()

@@ -495,7 +495,7 @@ class ColumnConverter:
 
 
 def _raw_of(key: object) -> object:
-    return key[1] if key.__class__ is tuple else key
+    return key[1] if type(key) is tuple else key
 
 
 def _convert_uncached(
