@@ -76,6 +76,8 @@ def notify_inspection_team(context) -> None:
     start_date=pendulum.datetime(2021, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
+    # The office expects the night to run once the project is deployed, without a click.
+    is_paused_upon_creation=False,
     default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
     on_failure_callback=notify_inspection_team,
     tags=["zhaoshang", "nightly"],

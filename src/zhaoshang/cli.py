@@ -1,10 +1,7 @@
-"""Command line: ``python -m zhaoshang <command>``.
+"""Command line: ``python -m zhaoshang <command>``; every command's help is in Chinese and English.
 
-``nightly``      run every stage in this process, without Airflow;
-``airflow-run``  run the nightly DAG through Airflow (``dag.test()``) on the embedded defaults
-                 (SQLite metadata in ``AIRFLOW_HOME``) and print a summary — what ``make run`` does;
-``generate``     write a sample inbox with known answers;
-``summary``      print the summary of the published warehouse.
+Commands are registered in ``COMMANDS`` (name, Chinese help, English help, options, action), so
+``--help``, the README check and ``make help`` all read one list.
 """
 
 from __future__ import annotations
@@ -14,11 +11,26 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import date
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from zhaoshang import settings as settings_module
+from zhaoshang.bilingual_cli import command_table, localise, make_parser
 from zhaoshang.settings import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    zh: str
+    en: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    # Commands that parse their own options (generate) get the raw argument list.
+    passthrough: Callable[[list[str]], int] | None = None
 
 
 def _configure_logging() -> None:
@@ -32,83 +44,205 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _airflow_env() -> dict[str, str]:
+def airflow_env() -> dict[str, str]:
+    """The embedded Airflow's settings: SQLite in AIRFLOW_HOME, our DAGs, Beijing time, unpaused."""
     env = dict(os.environ)
     env.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / "airflow_home"))
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("AIRFLOW__CORE__DEFAULT_TIMEZONE", "Asia/Shanghai")
+    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
     env.setdefault("GX_ANALYTICS_ENABLED", "false")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env
 
 
+def _log_path(settings: settings_module.Settings) -> Path:
+    directory = settings.state_dir / "logs"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return directory / f"nightly_{datetime.now():%Y%m%d_%H%M%S}.log"
+
+
 def airflow_run(logical_date: str | None) -> int:
-    """Migrate the metadata DB if needed, then `airflow dags test` the nightly DAG."""
-    env = _airflow_env()
+    """``make run``: the nightly DAG through Airflow, one line per stage, then the summary.
+
+    Airflow's, dbt's and GX's own output go to a log file (``VERBOSE=1`` also shows it live);
+    the stages report to a progress file this process prints from while Airflow works.
+    """
+    from zhaoshang import progress
+
+    settings = settings_module.load()
+    env = airflow_env()
+    log_path = _log_path(settings)
+    progress_path = log_path.with_suffix(".progress.jsonl")
+    env["ZHAOSHANG_PROGRESS_FILE"] = str(progress_path)
     airflow = str(Path(sys.executable).with_name("airflow"))
     home = Path(env["AIRFLOW_HOME"])
-    if not (home / "airflow.db").exists():
-        home.mkdir(parents=True, exist_ok=True)
-        subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    day = logical_date or date.today().isoformat()
-    proc = subprocess.run([airflow, "dags", "test", "zhaoshang_nightly", day], env=env, check=False)
+    print(f"日志 / log: {log_path}")
+    started = time.monotonic()
+    with log_path.open("ab") as log_file:
+        if not (home / "airflow.db").exists():
+            home.mkdir(parents=True, exist_ok=True)
+            print(
+                "初始化 Airflow 元数据库 / initialising Airflow's metadata database …", flush=True
+            )
+            subprocess.run(
+                [airflow, "db", "migrate"], env=env, check=True, stdout=log_file, stderr=log_file
+            )
+        # No date: the run's logical date is now, so the UI shows its real start and duration.
+        command = [airflow, "dags", "test", "zhaoshang_nightly"]
+        if logical_date:
+            command.append(logical_date)
+        out = None if settings_module.verbose() else log_file
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        offset = 0
+        records: list[dict] = []
+        while True:
+            finished = proc.poll() is not None
+            new, offset = progress.read_records(progress_path, offset)
+            for record in new:
+                print(progress.stage_line(record), flush=True)
+            records.extend(new)
+            if finished:
+                break
+            time.sleep(0.5)
+    elapsed = time.monotonic() - started
+    if not settings_module.verbose():
+        from zhaoshang.airflow_task_logs import split_task_logs
+
+        split_task_logs(log_path, home, "zhaoshang_nightly")
     if proc.returncode != 0:
         print(
-            "夜间作业失败，已发布的数据仓库保持不变 / the nightly run failed; "
-            "the published warehouse is unchanged",
+            f"夜间作业失败，已发布的数据仓库保持不变 / the nightly run failed; "
+            f"the published warehouse is unchanged. 详见日志 / see {log_path}",
             file=sys.stderr,
         )
         return proc.returncode
+    from zhaoshang.pipeline import run_summary
+
     print()
-    print(_summary())
+    print(run_summary(settings, stages=progress.latest_by_stage(records), elapsed_s=elapsed))
+    print(f"日志 / log: {log_path}")
     return 0
 
 
-def _summary() -> str:
+def _run_airflow(args: argparse.Namespace) -> int:
+    return airflow_run(args.date)
+
+
+def _run_nightly(args: argparse.Namespace) -> int:
+    from zhaoshang.pipeline import dump, run_nightly, run_summary
+
+    logical = date.fromisoformat(args.date) if args.date else None
+    settings = settings_module.load()
+    report = run_nightly(settings, logical)
+    print(dump(report))
+    print(run_summary(settings))
+    return 0
+
+
+def _run_summary(_args: argparse.Namespace) -> int:
     from zhaoshang.pipeline import run_summary
 
-    return run_summary(settings_module.load())
+    print(run_summary(settings_module.load()))
+    return 0
+
+
+def _run_docs(_args: argparse.Namespace) -> int:
+    from zhaoshang.pipeline import dump, regenerate_docs
+
+    print(dump(regenerate_docs(settings_module.load())))
+    return 0
+
+
+def _date_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="要处理的那一夜（默认：现在）/ the night to process (default: now)",
+    )
+
+
+def _no_options(_parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+def _generate(argv: list[str]) -> int:
+    from zhaoshang.generate import main as generate_main
+
+    return generate_main(argv)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "airflow-run",
+        "经 Airflow 运行夜间作业并打印摘要（make run）",
+        "run the nightly DAG through Airflow and print a summary (make run)",
+        _date_option,
+        _run_airflow,
+    ),
+    Command(
+        "nightly",
+        "不经 Airflow，在本进程内依次运行夜间作业各阶段",
+        "run every nightly stage in this process, without Airflow",
+        _date_option,
+        _run_nightly,
+    ),
+    Command(
+        "summary",
+        "已发布数据仓库的摘要",
+        "summary of the published warehouse",
+        _no_options,
+        _run_summary,
+    ),
+    Command(
+        "docs",
+        "为已发布的数据仓库生成 dbt 文档（并给出 GX 数据文档位置）",
+        "dbt docs for the published warehouse (and where the GX Data Docs are)",
+        _no_options,
+        _run_docs,
+    ),
+    Command(
+        "generate",
+        "生成已知答案的样例收件箱（详见 generate --help）",
+        "write a sample inbox with known answers (see generate --help)",
+        _no_options,
+        lambda _args: 2,
+        passthrough=_generate,
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = make_parser(
+        "python -m zhaoshang",
+        "招商引资数据仓库命令行。",
+        "County investment-attraction (招商引资) data warehouse command line.",
+        epilog="命令 / commands:\n" + command_table([(c.name, c.zh, c.en) for c in COMMANDS]),
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="参数 / arguments"
+    )
+    sub.help = "命令，见下表 / one of the commands below"
+    for command in COMMANDS:
+        child = sub.add_parser(
+            command.name,
+            prog=f"python -m zhaoshang {command.name}",
+            description=f"{command.zh}\n{command.en}",
+            formatter_class=parser.formatter_class,
+            add_help=False,
+        )
+        localise(child)
+        command.configure(child)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["generate"]:  # the generator parses its own options
-        from zhaoshang.generate import main as generate_main
-
-        return generate_main(argv[1:])
-    parser = argparse.ArgumentParser(
-        prog="zhaoshang", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    nightly = sub.add_parser("nightly", help="run all stages without Airflow")
-    nightly.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
-    af = sub.add_parser(
-        "airflow-run", help="run the nightly DAG through Airflow and print a summary"
-    )
-    af.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
-    sub.add_parser("summary", help="summary of the published warehouse")
-    sub.add_parser(
-        "docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse"
-    )
-    sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
-    args = parser.parse_args(argv)
+    for command in COMMANDS:
+        if command.passthrough is not None and argv[:1] == [command.name]:
+            return command.passthrough(argv[1:])
+    args = build_parser().parse_args(argv)
     _configure_logging()
-    if args.command == "airflow-run":
-        return airflow_run(args.date)
-    if args.command == "docs":
-        from zhaoshang.pipeline import dump, regenerate_docs
-
-        print(dump(regenerate_docs(settings_module.load())))
-        return 0
-    if args.command == "summary":
-        print(_summary())
-        return 0
-    if args.command == "nightly":
-        from zhaoshang.pipeline import dump, run_nightly
-
-        logical = date.fromisoformat(args.date) if args.date else None
-        report = run_nightly(settings_module.load(), logical)
-        print(dump(report))
-        print(_summary())
-        return 0
-    return 2
+    chosen = next(c for c in COMMANDS if c.name == args.command)
+    return chosen.run(args)

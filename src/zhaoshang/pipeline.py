@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from zhaoshang import ledger, publish, transform
+from zhaoshang.progress import tracked
 from zhaoshang.queries import one_row, scalar
 from zhaoshang.settings import Settings
 
@@ -33,6 +34,7 @@ def work_dir(settings: Settings, run_id: str) -> Path:
     return path
 
 
+@tracked
 def load_submissions(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
     """Stage 1: new or changed inbox files -> ledger rows, quarantine and rejections."""
     summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
@@ -47,6 +49,7 @@ def load_submissions(settings: Settings, run_id: str, logical_date: date | None 
     return summary.as_dict()
 
 
+@tracked
 def build_features(settings: Settings, run_id: str) -> dict:
     """Stage 2: dbt pass 1 (seeds, staging, intermediate incl. data-quality features)."""
     build_db = publish.build_path(settings, run_id)
@@ -59,6 +62,7 @@ def build_features(settings: Settings, run_id: str) -> dict:
     return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
 
 
+@tracked
 def validate_entries(settings: Settings, run_id: str) -> dict:
     """Stage 3: Great Expectations judges the features; flags go to dq.gx_flags."""
     from zhaoshang import quality
@@ -66,6 +70,7 @@ def validate_entries(settings: Settings, run_id: str) -> dict:
     return quality.validate(publish.build_path(settings, run_id), run_id, settings)
 
 
+@tracked
 def build_marts(settings: Settings, run_id: str) -> dict:
     """Stage 4: dbt pass 2 (marts and audit) and the dbt docs site."""
     build_db = publish.build_path(settings, run_id)
@@ -75,6 +80,7 @@ def build_marts(settings: Settings, run_id: str) -> dict:
     return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
 
 
+@tracked
 def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
     """Stage 5: checks, checkpoint and atomic rename into ZHAOSHANG_WAREHOUSE."""
     published = publish.publish(
@@ -89,6 +95,7 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
     return {"path": str(published.path), "tables": published.tables}
 
 
+@tracked
 def export_for_analysts(settings: Settings) -> dict:
     """Stage 6a: the month's Excel workbook for analysts, from the published warehouse."""
     from zhaoshang import exports
@@ -96,6 +103,7 @@ def export_for_analysts(settings: Settings) -> dict:
     return exports.write_monthly_workbook(settings)
 
 
+@tracked
 def send_alerts(settings: Settings, run_id: str) -> dict:
     """Stage 6: new flags -> outbox -> e-mail (or a file in the output dir). Never fails the run."""
     from zhaoshang import alerts
@@ -144,8 +152,22 @@ def regenerate_docs(settings: Settings) -> dict:
     }
 
 
-def run_summary(settings: Settings) -> str:
-    """The short summary `make run` prints, read from the published warehouse."""
+FILE_STATUS_LABELS = {
+    "loaded": "入库 loaded",
+    "superseded": "被替代 superseded",
+    "rejected": "拒收 rejected",
+    "duplicate": "重复 duplicate",
+    "withdrawn": "已撤回 withdrawn",
+}
+
+
+def run_summary(
+    settings: Settings, stages: dict[str, dict] | None = None, elapsed_s: float | None = None
+) -> str:
+    """The short summary `make run` prints: counts from the published warehouse (one source,
+    so they add up), then every output the night wrote and what happened to the alerts."""
+    from zhaoshang import progress
+
     lines = []
     with publish.open_published(settings) as con:
         files = dict(
@@ -163,19 +185,31 @@ def run_summary(settings: Settings) -> str:
         ).fetchall()
         manifest = scalar(con.execute("select run_id from audit.manifest"))
     total = sum(files.values())
-    lines.append(f"运行 / run: {manifest}")
-    lines.append(
-        f"文件 / files: 共 seen {total}，入库 loaded {files.get('loaded', 0)}，"
-        f"被替代 superseded {files.get('superseded', 0)}，拒收 rejected {files.get('rejected', 0)}，"
-        f"重复 duplicate {files.get('duplicate', 0)}"
-    )
+    took = f"，用时 took {elapsed_s:.0f} s" if elapsed_s is not None else ""
+    lines.append(f"运行 / run: {manifest}{took}")
+    parts = [f"{label} {files[s]}" for s, label in FILE_STATUS_LABELS.items() if files.get(s)]
+    parts += [f"{s} {n}" for s, n in files.items() if s not in FILE_STATUS_LABELS]
+    lines.append(f"文件 / files: 共 seen {total} = " + " + ".join(parts or ["0"]))
     lines.append(
         f"行 / rows: 读取 read {rows[0]} = 入库 loaded {rows[1]} + 隔离 quarantined {rows[2]}"
         f" + 空行 blank {rows[3]}"
     )
     lines.append("疑点 / flags: " + (", ".join(f"{r} {n}" for r, n in flags) or "无 none"))
     lines.append(f"数据仓库 / warehouse: {settings.warehouse}")
-    lines.append(f"输出 / outputs: {settings.output_dir}")
+    stages = stages or {}
+    shown = {str(settings.warehouse)}
+    for stage, path in progress.iter_output_paths(stages):
+        if path in shown:
+            continue
+        shown.add(path)
+        zh, en = progress.STAGE_LABELS.get(stage, (stage, stage))
+        lines.append(f"{zh} / {en}: {path}")
+    if "send_alerts" in stages:
+        outcome = progress.alert_outcome(stages["send_alerts"].get("result") or {})
+        lines.append(
+            f"督查提醒 / alerts: {outcome}（副本 copies: {settings.output_dir / 'alerts'}）"
+        )
+    lines.append(f"输出目录 / outputs: {settings.output_dir}")
     return "\n".join(lines)
 
 

@@ -25,6 +25,8 @@ def test_nightly_schedule_and_safety_settings():
     dag = _dagbag().dags["zhaoshang_nightly"]
     assert dag.timetable.expression == "0 2 * * *"
     assert str(dag.timetable.timezone) == "Asia/Shanghai"  # 02:00 Beijing time, not UTC
+    assert str(dag.timezone) == "Asia/Shanghai"
+    assert dag.is_paused_upon_creation is False  # runs once deployed, nobody has to unpause it
     assert dag.catchup is False
     assert dag.max_active_runs == 1  # DuckDB has one writer
     assert dag.on_failure_callback is not None

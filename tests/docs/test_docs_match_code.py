@@ -25,8 +25,8 @@ DBT_TEXT = sorted(
     for p in (ROOT / "dbt_project").rglob("*")
     if p.suffix in {".yml", ".sql", ".md"} and "target" not in p.parts
 )
-# ZHAOSHANG_* variables the code sets for its own subprocesses or tests, not for operators
-INTERNAL_VARIABLES = {"ZHAOSHANG_LEDGER", "ZHAOSHANG_BUILD_DB"}
+# ZHAOSHANG_* variables the code sets for its own subprocesses, not for operators
+INTERNAL_VARIABLES = {"ZHAOSHANG_LEDGER", "ZHAOSHANG_BUILD_DB", "ZHAOSHANG_PROGRESS_FILE"}
 
 
 def _text(path: Path) -> str:
@@ -46,12 +46,14 @@ def dag_task_ids() -> set[str]:
 
 
 def documented_task_chains(text: str) -> set[str]:
-    """Identifiers of every `a → b → c + d` chain (the docs' way of drawing the DAG)."""
+    """Identifiers of every `a → b → c + d` chain of three or more (the docs' way of drawing the
+    DAG; a two-step `Dags → zhaoshang_nightly` is a path in the Airflow UI)."""
     flat = re.sub(r"\s+", " ", text.replace("`", ""))
     names = set()
-    for chain in re.finditer(r"[a-z_]+(?: ?(?:→|\+) ?[a-z_]+)+", flat):
-        if "→" in chain.group(0):
-            names.update(re.findall(r"[a-z_]+", chain.group(0)))
+    for chain in re.finditer(r"[A-Za-z_]+(?: ?(?:→|\+) ?[A-Za-z_]+)+", flat):
+        steps = re.findall(r"[A-Za-z_]+", chain.group(0))
+        if "→" in chain.group(0) and len(steps) >= 3:
+            names.update(steps)
     return names
 
 

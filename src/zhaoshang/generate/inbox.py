@@ -390,14 +390,24 @@ def _write_counties(out_dir: Path, scenario: Scenario, workers: int | None) -> l
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
+    from tqdm import tqdm
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        written = pool.map(
+            write_county,
+            [out_dir] * scenario.counties,
+            [scenario] * scenario.counties,
+            range(scenario.counties),
+            chunksize=4,
+        )
+        # A bar only on a terminal (disable=None): logs and tests stay clean.
         return list(
-            pool.map(
-                write_county,
-                [out_dir] * scenario.counties,
-                [scenario] * scenario.counties,
-                range(scenario.counties),
-                chunksize=4,
+            tqdm(
+                written,
+                total=scenario.counties,
+                desc="生成 / writing",
+                unit="县 county",
+                disable=None,
             )
         )
 
