@@ -42,11 +42,11 @@ def test_nothing_else_is_flagged(dq_build):
     assert not flagged_entries & set(dq_build.fixture.clean_rows), [
         dq_build.fixture.clean_rows[e] for e in flagged_entries & set(dq_build.fixture.clean_rows)
     ]
-    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 17
+    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 21
     assert dq_build.summary["by_rule"] == {
         "OLD_AS_NEW": 3,
         "INFLATED_AMOUNT": 4,
-        "DUPLICATE_CLAIM": 2,
+        "DUPLICATE_CLAIM": 6,
         "LOCAL_AS_OUTSIDE": 1,
         "INVALID_USCC": 2,
         "TOTAL_MISMATCH": 2,
@@ -111,7 +111,13 @@ def test_evidence_tells_the_inspector_where_and_why(dq_build):
         and "无法判断" in phase["evidence"]
         and "“服装加工厂”" in phase["evidence"]
     )
-    claim = by_signal[("DUPLICATE_CLAIM", "shares_over_100", "会亭镇")]
+    claim = next(
+        f
+        for f in dq_build.flags
+        if f["rule"] == "DUPLICATE_CLAIM"
+        and f["unit_name"] == "会亭镇"
+        and f["project_name"] == "智能装备产业园"
+    )
     assert (
         "会亭镇（计入比例100%" in claim["evidence"] and "城关镇（计入比例100%" in claim["evidence"]
     )
@@ -130,6 +136,35 @@ def test_evidence_tells_the_inspector_where_and_why(dq_build):
     assert "应为“Q”，实为“R”" in check["evidence"]
     rejected = by_signal[("MISSING_REPORT", "only_rejected", "财政局")]
     assert rejected["month"] == 3 and "被拒收" in rejected["evidence"]
+
+
+def test_one_investors_project_under_similar_names_is_one_claim(dq_build):
+    """拼凑挂靠 when two units write one investor's project differently (the county's name in
+    front, 建设, a longer name) or in different months; each side's evidence names the other
+    unit's name as written, file, sheet and row. Hard negatives (same investor, a different
+    project; a 二期 elsewhere; a shared 60/40 under near names) stay clean (test above)."""
+    claims = {
+        (f["unit_name"], f["project_name"]): f["evidence"]
+        for f in dq_build.flags
+        if f["rule"] == "DUPLICATE_CLAIM"
+    }
+    county_prefixed = claims[("济阳镇", "夏邑县新型建材产业园建设项目")]
+    assert (
+        "会亭镇（计入比例100%，1月起报送“新型建材产业园项目”，文件“2021/会亭镇1月.xlsx”工作表“Sheet1”第"
+        in county_prefixed
+    )
+    assert "被2个单位申报" in county_prefixed and "合计200%" in county_prefixed
+    plain = claims[("会亭镇", "新型建材产业园项目")]
+    assert (
+        "济阳镇（计入比例100%，1月起报送“夏邑县新型建材产业园建设项目”，文件“2021/济阳镇1月.xlsx”"
+        in plain
+    )
+    march = claims[("济阳镇", "绿色食品深加工项目")]
+    assert "会亭镇（计入比例100%，1月起报送“绿色食品深加工基地项目”" in march
+    january = claims[("会亭镇", "绿色食品深加工基地项目")]
+    assert (
+        "济阳镇（计入比例100%，3月起报送“绿色食品深加工项目”，文件“2021/济阳镇3月.xlsx”" in january
+    )
 
 
 def test_nobody_is_missing_in_a_month_nobody_reported(dq_build):
@@ -220,10 +255,10 @@ def test_the_real_flags_make_a_clean_alert(dq_build):
     alert = compose_flags_alert(dq_build.flags, run_id="run-1", recipients=("duchazu@example.cn",))
     message = build_email(alert, "zhaoshang@example.cn")
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert alert.subject.startswith("【招商引资疑点】新增17条：以旧充新3、以小充大4、拼凑挂靠2")
+    assert alert.subject.startswith("【招商引资疑点】新增21条：以旧充新3、以小充大4、拼凑挂靠6")
     assert alert.alert_key in alert.subject
     assert (
-        "城关镇（共 5 条）" in text and "会亭镇（共 7 条）" in text and "盐务局（共 2 条）" in text
+        "城关镇（共 5 条）" in text and "会亭镇（共 9 条）" in text and "盐务局（共 2 条）" in text
     )
     for body in (text, alert.body_html, alert.subject):
         assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)
