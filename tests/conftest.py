@@ -52,7 +52,17 @@ def airflow_db():
 
 # Test directories whose tests build dbt, run Airflow or GX, or a whole night: `make test-fast`
 # (pytest -m "not integration") leaves them out. A new directory is in the fast tier unless named here.
-INTEGRATION_DIRS = {"e2e", "transform", "quality", "dags", "alerts", "publish", "bench", "cli"}
+INTEGRATION_DIRS = {
+    "e2e",
+    "transform",
+    "quality",
+    "dags",
+    "alerts",
+    "publish",
+    "bench",
+    "cli",
+    "agreement",
+}
 # a whole generated county year written and read back (~35 s): the fast tier keeps the small cases
 INTEGRATION_FILES = {"generate/test_seed_scenario.py"}
 
