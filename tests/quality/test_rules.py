@@ -8,26 +8,67 @@ local money, a first file superseded by a correction, a month in which nobody re
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
 import duckdb
+import pytest
 from dq_fixture import PHONE, gx_file_hashes, read_flags
 
 from zhaoshang import quality
-from zhaoshang.quality import evidence
+from zhaoshang.quality import evidence, gx_files
 from zhaoshang.quality.rules import load_rules
+from zhaoshang.settings import EXPECTATIONS_DIR
 
 
 def _by_entry(flags):
     return {(f["entry_id"], f["rule"]): f for f in flags}
 
 
+def _unflagged(flags, expected) -> list[str]:
+    """The planted anomalies the flags miss (or give another signal)."""
+    flagged = _by_entry(flags)
+    return [
+        f"{planted.what} ({planted.rule} {planted.signal})"
+        for planted in expected
+        if (flag := flagged.get((planted.entry_id, planted.rule))) is None
+        or flag["signal"] != planted.signal
+    ]
+
+
 def test_each_planted_anomaly_is_flagged_with_its_rule_and_signal(dq_build):
-    flagged = _by_entry(dq_build.flags)
-    for planted in dq_build.fixture.expected:
-        flag = flagged.get((planted.entry_id, planted.rule))
-        assert flag is not None, f"not flagged: {planted.what} ({planted.rule})"
-        assert flag["signal"] == planted.signal, planted.what
+    assert _unflagged(dq_build.flags, dq_build.fixture.expected) == []
+
+
+@pytest.mark.parametrize("rule", ["DUPLICATE_CLAIM", "INVALID_USCC", "MISSING_REPORT"])
+def test_gx_decides_a_suite_without_the_rules_expectation_misses_its_anomalies(
+    dq_build, rule, tmp_path, monkeypatch
+):
+    """The same features judged by a suite that lacks one expectation: that rule's planted
+    anomalies go unflagged (the test above would fail) and every other flag stays."""
+    project = tmp_path / "expectations"
+    shutil.copytree(EXPECTATIONS_DIR, project, ignore=shutil.ignore_patterns("uncommitted"))
+    suite_file = project / "gx" / "expectations" / "int_dq_entries.json"
+    suite = json.loads(suite_file.read_text(encoding="utf-8"))
+    suite["expectations"] = [e for e in suite["expectations"] if e["meta"]["rule"] != rule]
+    suite_file.write_text(json.dumps(suite, ensure_ascii=False, indent=2), encoding="utf-8")
+    monkeypatch.setattr(
+        gx_files,
+        "context_for",
+        lambda settings: gx_files.open_context(tmp_path / "docs", tmp_path / "results", project),
+    )
+    build_db = tmp_path / "build.duckdb"
+    shutil.copyfile(dq_build.build_db, build_db)
+
+    summary = quality.validate(build_db, "run-without-" + rule, dq_build.settings)
+    flags = read_flags(build_db)
+
+    planted = [e for e in dq_build.fixture.expected if e.rule == rule]
+    assert planted and len(_unflagged(flags, planted)) == len(planted)
+    assert summary["by_rule"][rule] == 0
+    others = sorted(f["flag_key"] for f in dq_build.flags if f["rule"] != rule)
+    assert sorted(f["flag_key"] for f in flags) == others
 
 
 def test_nothing_else_is_flagged(dq_build):
