@@ -9,19 +9,11 @@ plugin) fails here.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import duckdb
 import pytest
+from dbt_show import dbt_show, literal
 
 from zhaoshang.excel.values import clean_text
 from zhaoshang.reference import normalize_key, normalize_text
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 # (as typed, normalised) — shared by both sides
 CASES = [
@@ -45,58 +37,17 @@ CASES = [
 ]
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @pytest.fixture(scope="module")
 def sql_results(tmp_path_factory) -> dict[int, tuple[str, str]]:
     """case index -> (normalize_text, normalize_text drop_spaces) as dbt's SQL computes them."""
-    work = tmp_path_factory.mktemp("agreement")
-    ledger = work / "ledger.duckdb"
-    duckdb.connect(str(ledger)).close()
-    values = ", ".join(f"({i}, {_literal(raw)})" for i, (raw, _) in enumerate(CASES))
-    inline = (
+    values = ", ".join(f"({i}, {literal(raw)})" for i, (raw, _) in enumerate(CASES))
+    rows = dbt_show(
         "select i, {{ normalize_text('t') }} as kept, "
         "{{ normalize_text('t', drop_spaces=true) }} as dropped "
-        f"from (values {values}) as cases (i, t) order by i"
+        f"from (values {values}) as cases (i, t) order by i",
+        tmp_path_factory.mktemp("agreement"),
     )
-    env = os.environ | {
-        "ZHAOSHANG_BUILD_DB": str(work / "build.duckdb"),
-        "ZHAOSHANG_LEDGER": str(ledger),
-        "ZHAOSHANG_RAW_DIR": str(work / "raw"),
-        "ZHAOSHANG_COUNTY_CODE": "411426",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "--quiet",
-            "show",
-            "--inline",
-            inline,
-            "--output",
-            "json",
-            "--limit",
-            "-1",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=DBT_PROJECT_DIR,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    payload = json.loads(proc.stdout[proc.stdout.index("{") :])
-    return {int(row["i"]): (row["kept"], row["dropped"]) for row in payload["show"]}
+    return {int(row["i"]): (row["kept"], row["dropped"]) for row in rows}
 
 
 @pytest.mark.parametrize(("raw", "expected"), CASES)
