@@ -124,3 +124,11 @@ def test_make_help_is_in_both_languages():
     for zh_line, en_line in zip(lines[0::2], lines[1::2], strict=True):
         assert re.search(r"[\u4e00-\u9fff]", zh_line), zh_line
         assert re.search(r"[A-Za-z]{3}", en_line), en_line
+
+
+def test_the_readme_cites_only_what_is_in_the_repository():
+    for doc in [ROOT / "README.md", *ROOT.glob("*/README.md"), *ROOT.glob("docs/*.md")]:
+        text = doc.read_text(encoding="utf-8")
+        assert "DATA_CONTRACT" not in text and "§" not in text, doc
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
