@@ -17,7 +17,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
 # VERBOSE=1 shows Airflow's, dbt's and GX's logs live (they always go to the log file).
 export VERBOSE
 
-.PHONY: help install system-deps run test test-fast bench lint lock docs airflow-standalone sample clean
+.PHONY: help install system-deps run test test-fast bench lint lock docs airflow-standalone sample clean sql report
 
 help:  ## 列出所有目标 | list the targets
 	@echo "用法 / usage: make <目标 target>"
@@ -65,6 +65,12 @@ lock: $(STAMP)  ## 由 requirements.in 重新编译锁文件 | recompile require
 
 docs: $(STAMP)  ## 生成 dbt 文档与数据质量文档 | dbt docs + GX Data Docs into the output dir
 	$(PY) -m zhaoshang docs
+
+sql: $(STAMP)  ## 分析用只读 SQL 命令行 | read-only SQL shell on the published warehouse
+	$(PY) -m zhaoshang sql
+
+report: $(STAMP)  ## 起草工作总结（YEAR=2021 MONTH=3 指定月份）| draft the work report (latest month, or YEAR= MONTH=)
+	$(PY) -m zhaoshang report $(if $(YEAR),--year $(YEAR) --month $(MONTH))
 
 airflow-standalone: $(STAMP)  ## 本机启动 Airflow 界面与调度器 | Airflow UI + scheduler on http://localhost:8080
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/airflow standalone

@@ -62,9 +62,12 @@ INTEGRATION_DIRS = {
     "bench",
     "cli",
     "agreement",
+    "feedback",
+    "report",
 }
 # a whole generated county year written and read back (~35 s): the fast tier keeps the small cases
-INTEGRATION_FILES = {"generate/test_seed_scenario.py"}
+# and every format converted by LibreOffice (~1 min)
+INTEGRATION_FILES = {"generate/test_seed_scenario.py", "excel/test_excel_formats.py"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -167,10 +167,100 @@ def _no_options(_parser: argparse.ArgumentParser) -> None:
     return None
 
 
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--year",
+        type=int,
+        help="年份（默认：已发布的最近月份）/ year (default: the latest published)",
+    )
+    parser.add_argument(
+        "--month",
+        type=int,
+        choices=range(1, 13),
+        metavar="M",
+        help="截至月份 1-12（与 --year 同时给出）/ as of month 1-12 (give with --year)",
+    )
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from zhaoshang.pipeline import dump
+    from zhaoshang.report import write_report
+
+    if (args.year is None) != (args.month is None):
+        print("--year 与 --month 需同时给出 / give both --year and --month", file=sys.stderr)
+        return 2
+    print(dump(write_report(settings_module.load(), args.year, args.month)))
+    return 0
+
+
+def _sql_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        dest="sql",
+        metavar="SQL",
+        help="执行这条 SQL、打印结果后退出 / run this SQL, print the result and exit",
+    )
+
+
+def _run_sql(args: argparse.Namespace) -> int:
+    from zhaoshang import sql_shell
+
+    return sql_shell.main(settings_module.load(), args.sql)
+
+
 def _generate(argv: list[str]) -> int:
     from zhaoshang.generate import main as generate_main
 
     return generate_main(argv)
+
+
+def _template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--year", type=int, required=True, help="报告期年份 / report year")
+    parser.add_argument("--month", type=int, required=True, help="报告期月份 / report month")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--unit", help="units.csv 中的一个单位（名称或别名）/ one unit of units.csv (name or alias)"
+    )
+    which.add_argument(
+        "--all", action="store_true", help="名册中每个单位一份 / one file per unit of the roster"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="输出文件夹 / folder to write the forms to"
+    )
+    parser.add_argument("--county", default="", help="标题中的县名，如 夏邑县 / county name")
+    parser.add_argument(
+        "--rows", type=int, default=30, help="空白项目行数（默认30）/ empty project rows"
+    )
+    parser.add_argument(
+        "--optional-columns",
+        action="store_true",
+        help="加上本县的可选栏目 / add the county's optional columns",
+    )
+
+
+def _run_template(args: argparse.Namespace) -> int:
+    from zhaoshang.forms import write_templates
+    from zhaoshang.reference import ReferenceDataError
+
+    try:
+        written = write_templates(
+            args.out,
+            args.year,
+            args.month,
+            settings_module.load().units_csv,
+            unit_name=args.unit,
+            all_units=args.all,
+            county_name=args.county,
+            data_rows=args.rows,
+            optional_columns=args.optional_columns,
+        )
+    except (ReferenceDataError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    print(f"已生成 {len(written)} 份月报表 / wrote {len(written)} form(s)", file=sys.stderr)
+    return 0
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -203,12 +293,33 @@ COMMANDS: tuple[Command, ...] = (
         _run_docs,
     ),
     Command(
+        "report",
+        "根据数据起草工作总结（.docx 与 .html，含图表）",
+        "draft the work report (.docx and .html, with charts) for a year as of a month",
+        _report_options,
+        _run_report,
+    ),
+    Command(
+        "sql",
+        "分析人员的只读 SQL 命令行（make sql）",
+        "the analysts' read-only SQL shell on the published warehouse (make sql)",
+        _sql_options,
+        _run_sql,
+    ),
+    Command(
         "generate",
         "生成已知答案的样例收件箱（详见 generate --help）",
         "write a sample inbox with known answers (see generate --help)",
         _no_options,
         lambda _args: 2,
         passthrough=_generate,
+    ),
+    Command(
+        "template",
+        "生成各单位填报的月报表模板（.xlsx）",
+        "write the monthly report form (.xlsx) for one unit, every unit or a blank one",
+        _template_options,
+        _run_template,
     ),
 )
 

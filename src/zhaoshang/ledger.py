@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -188,8 +189,10 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
         "rows_quarantined": 0,
         "rows_ignored_blank": 0,
         "load_run_id": run_id,
+        "identity_source": None,
     }
     if isinstance(result, SubmissionRejected):
+        _attribute(base, result.hint or {}, f.source_file, resolver, logical_date)
         return _rejected(base, result.problem, f.source_file)
     parsed: ParsedSubmission = result
     base.update(
@@ -204,8 +207,16 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
         base["unit_written"] = parsed.unit_written
     problem = _check_identity(parsed, resolver, f.source_file, logical_date)
     if problem is not None:
+        hint: dict[str, object] = {
+            "unit_written": parsed.unit_written,
+            "heading_text": parsed.heading_text,
+        }
+        if problem.code != "E_PERIOD":
+            hint |= {"year": parsed.year, "month": parsed.month}
+        _attribute(base, hint, f.source_file, resolver, logical_date)
         return _rejected(base, problem, f.source_file)
     base["unit_name"] = resolver.resolve(parsed.unit_written)
+    base["identity_source"] = "sheet"
 
     rows, quarantine = [], []
     for row in parsed.rows:
@@ -252,10 +263,94 @@ def _check_identity(parsed, resolver, source_file, logical_date) -> Problem | No
     if parsed.year is None or parsed.month is None:
         return Problem("E_NO_PERIOD", **where)
     latest = logical_date or date.today()
-    if not (parsed.year >= EARLIEST_YEAR and 1 <= parsed.month <= 12) or (
-        (parsed.year, parsed.month) > (latest.year, latest.month)
-    ):
-        return Problem("E_PERIOD", detail=f"{parsed.year}年{parsed.month}月", **where)
+    written_zh, written_en = f"{parsed.year}年{parsed.month}月", f"{parsed.year}-{parsed.month:02d}"
+    if not 1 <= parsed.month <= 12:
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}的月份不在1-12之间",
+                f"{written_en}: the month is not between 1 and 12",
+            ),
+            **where,
+        )
+    if parsed.year < EARLIEST_YEAR:
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}早于{EARLIEST_YEAR}年",
+                f"{written_en} is before {EARLIEST_YEAR}",
+            ),
+            **where,
+        )
+    if (parsed.year, parsed.month) > (latest.year, latest.month):
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}晚于本次处理的月份（{latest.year}年{latest.month}月），是将来的月份",
+                f"{written_en} is in the future of the month processed ({latest:%Y-%m})",
+            ),
+            **where,
+        )
+    return None
+
+
+_PATH_YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*(?:年|[-_.])?\s*(\d{1,2})(?!\d)")
+_PATH_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_PATH_MONTH = re.compile(r"(?<!\d)(\d{1,2})\s*月")
+
+
+def _attribute(base: dict, hint: dict, source_file: str, resolver, logical_date) -> None:
+    """Whose is a rejected file: the unit and period its sheet names, else a guess from its path.
+
+    ``identity_source`` says which: ``sheet``, or ``file_name`` when any part was guessed from
+    the folder and file name (the only_rejected flag and the e-mail mark it as a guess).
+    """
+    unit = resolver.resolve(hint.get("unit_written")) if resolver else None
+    if unit is None and resolver is not None:
+        unit = resolver.find_in(hint.get("heading_text"))
+    year, month = hint.get("year"), hint.get("month")
+    period = (year, month) if _plausible(year, month, logical_date) else None
+    source = "sheet"
+    if unit is None or period is None:
+        path = source_file.removeprefix("submissions/")
+        if unit is None and resolver is not None:
+            unit = resolver.find_in(path)
+            source = "file_name" if unit else source
+        if period is None:
+            period = _period_in_path(path, logical_date)
+            source = "file_name" if period else source
+    if unit is None and period is None:
+        return
+    base.update(
+        unit_name=unit,
+        year=period[0] if period else None,
+        month=period[1] if period else None,
+        identity_source=source,
+    )
+
+
+def _plausible(year, month, logical_date) -> bool:
+    latest = logical_date or date.today()
+    return (
+        isinstance(year, int)
+        and isinstance(month, int)
+        and year >= EARLIEST_YEAR
+        and 1 <= month <= 12
+        and (year, month) <= (latest.year, latest.month)
+    )
+
+
+def _period_in_path(path: str, logical_date) -> tuple[int, int] | None:
+    """2021年02月/会亭镇.xlsx, 会亭镇/2021/2月报表.xlsx, 202102.xlsx -> (2021, 2); else None."""
+    for m in _PATH_YEAR_MONTH.finditer(path):
+        if _plausible(int(m.group(1)), int(m.group(2)), logical_date):
+            return int(m.group(1)), int(m.group(2))
+    years = {int(y) for y in _PATH_YEAR.findall(path)}
+    months = {int(mo) for mo in _PATH_MONTH.findall(path)}
+    if len(years) == 1 and len(months) == 1:
+        year, month = years.pop(), months.pop()
+        if _plausible(year, month, logical_date):
+            return year, month
     return None
 
 

@@ -104,11 +104,31 @@ def export_for_analysts(settings: Settings) -> dict:
 
 
 @tracked
+def write_report(settings: Settings) -> dict:
+    """Stage 6b: the work report (.docx, .html, charts) for the latest month, and the index page."""
+    from zhaoshang import report
+    from zhaoshang.report import index
+
+    written = report.write_report(settings)
+    written["index"] = str(index.write_index(settings))
+    written["paths"] = [p for p in (written.get("docx"), written["index"]) if p]
+    return written
+
+
+@tracked
 def send_alerts(settings: Settings, run_id: str) -> dict:
     """Stage 6: new flags -> outbox -> e-mail (or a file in the output dir). Never fails the run."""
     from zhaoshang import alerts
 
     return alerts.run_after_publish(settings, run_id)
+
+
+@tracked
+def send_receipts(settings: Settings, run_id: str) -> dict:
+    """Stage 6c: each unit's receipt (回执) -> feedback dir and outbox -> e-mail. Never fails."""
+    from zhaoshang import feedback
+
+    return feedback.run_after_publish(settings, run_id)
 
 
 def run_nightly(
@@ -123,7 +143,9 @@ def run_nightly(
     report["marts"] = build_marts(settings, run_id)
     report["publish"] = publish_warehouse(settings, run_id, logical_date)
     report["export"] = export_for_analysts(settings)
+    report["report"] = write_report(settings)
     report["alerts"] = send_alerts(settings, run_id)
+    report["receipts"] = send_receipts(settings, run_id)
     return report
 
 
@@ -208,6 +230,13 @@ def run_summary(
         outcome = progress.alert_outcome(stages["send_alerts"].get("result") or {})
         lines.append(
             f"督查提醒 / alerts: {outcome}（副本 copies: {settings.output_dir / 'alerts'}）"
+        )
+    if "send_receipts" in stages:
+        receipts = (stages["send_receipts"].get("result") or {}).get("receipts") or []
+        emailed = sum(1 for r in receipts if r.get("emailed"))
+        lines.append(
+            f"单位回执 / receipts: {len(receipts)} 份（邮件 e-mailed {emailed}）"
+            f" -> {settings.output_dir / 'feedback'}"
         )
     lines.append(f"输出目录 / outputs: {settings.output_dir}")
     return "\n".join(lines)

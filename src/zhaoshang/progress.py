@@ -30,7 +30,9 @@ STAGE_LABELS: dict[str, tuple[str, str]] = {
     "build_marts": ("生成汇总表", "build marts"),
     "publish_warehouse": ("发布数据仓库", "publish warehouse"),
     "export_for_analysts": ("导出分析工作簿", "export workbook"),
+    "write_report": ("起草工作总结", "write report"),
     "send_alerts": ("督查提醒", "send alerts"),
+    "send_receipts": ("单位回执", "send receipts"),
 }
 
 
@@ -101,6 +103,8 @@ def _count_text(stage: str, result: dict) -> str:
         return f"表 tables {len(tables) if isinstance(tables, list | dict) else tables}"
     if stage == "send_alerts":
         return alert_outcome(result)
+    if stage == "send_receipts" and "receipts" in result:
+        return f"回执 receipts {len(result['receipts'])}"
     return ""
 
 

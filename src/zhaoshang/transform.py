@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zhaoshang.reference import write_reference_copies
 from zhaoshang.settings import DBT_PROJECT_DIR, Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,17 @@ def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path)
     target_path = settings.state_dir / "dbt_target"
     (target_path / "run_results.json").unlink(missing_ok=True)
     log_path = work_dir / "dbt_logs"
-    env = os.environ | settings.dbt_env() | {"ZHAOSHANG_BUILD_DB": str(build_db)}
+    # dbt reads the office's CSVs as Python's reader reads them (mixed line ends, BOM, blank
+    # lines); a file that reader refuses stops here with its bilingual message. One stable
+    # folder: dbt re-parses the whole project when an env_var() value changes.
+    reference_copy = write_reference_copies(
+        settings.reference_dir, settings.state_dir / "dbt_reference"
+    )
+    env = (
+        os.environ
+        | settings.dbt_env()
+        | {"ZHAOSHANG_BUILD_DB": str(build_db), "ZHAOSHANG_REFERENCE_DIR": str(reference_copy)}
+    )
     command = [
         dbt_executable(),
         *args,
@@ -112,16 +123,19 @@ def build(
 
 
 def generate_docs(settings: Settings, build_db: Path, work_dir: Path) -> Path | None:
-    """``dbt docs generate`` into ``<output>/dbt_docs`` (static site analysts can open)."""
+    """``dbt docs generate --static`` into ``<output>/dbt_docs``: one file that opens offline."""
     # --no-compile: the manifest of the build just run is reused; only the catalog is queried.
-    result = run_dbt(settings, build_db, ["docs", "generate", "--no-compile"], work_dir)
+    # --static: manifest and catalog inlined, so the page opens from file:// with no server.
+    result = run_dbt(settings, build_db, ["docs", "generate", "--no-compile", "--static"], work_dir)
     target = settings.state_dir / "dbt_target"
     if result.returncode != 0 or not (target / "index.html").exists():
         log.warning("dbt docs generate failed: %s", result.failures[:3])
         return None
     out = settings.output_dir / "dbt_docs"
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("index.html", "manifest.json", "catalog.json"):
+    static = target / "static_index.html"
+    shutil.copyfile(static if static.exists() else target / "index.html", out / "index.html")
+    for name in ("manifest.json", "catalog.json"):
         if (target / name).exists():
             shutil.copyfile(target / name, out / name)
     return out

@@ -41,7 +41,7 @@ from zhaoshang.generate.plan import (
     plan_random,
 )
 from zhaoshang.generate.reports import Report, build_reports
-from zhaoshang.generate.roster import TOWNSHIP, UnitSpec, county_roster
+from zhaoshang.generate.roster import TOWNSHIP, UnitSpec, contact_email, county_roster
 from zhaoshang.generate.scenario import Scenario
 from zhaoshang.generate.truth import (
     AnomalyTruth,
@@ -337,6 +337,7 @@ def write_county(out_dir: Path, scenario: Scenario, index: int) -> CountyOutput:
                     "target_funds_wan": tf,
                     "target_projects": tp,
                 }
+                | ({"contact_email": contact_email(u.unit_name)} if scenario.contact_emails else {})
             )
     blank = {
         u.unit_name
@@ -577,6 +578,7 @@ def _record(
 
 def _write_units(path: Path, unit_rows: list[dict]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=UNITS_COLUMNS)
+        extra = [c for c in ("contact_email", "feedback") if any(c in u for u in unit_rows)]
+        writer = csv.DictWriter(f, fieldnames=[*UNITS_COLUMNS, *extra])
         writer.writeheader()
         writer.writerows(unit_rows)

@@ -512,7 +512,7 @@ features as (
                     1
                 )
         end as funds_to_investment_ratio,
-        '{{ env_var("ZHAOSHANG_COUNTY_CODE") }}' as county_code
+        '{{ env_var("ZHAOSHANG_COUNTY_CODE") }}' as county_code  -- noqa: LT05
 
     from joined
 
