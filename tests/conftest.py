@@ -64,6 +64,7 @@ INTEGRATION_DIRS = {
     "agreement",
     "feedback",
     "report",
+    "distributed",
 }
 # a whole generated county year written and read back (~35 s): the fast tier keeps the small cases
 # and every format converted by LibreOffice (~1 min)

@@ -87,16 +87,8 @@ def load_new_submissions(
     now = datetime.now()
     with connect(settings) as con:
         _record_inbox_presence(con, files, run_id)
-        known = {r[0] for r in con.execute("select submission_id from submissions").fetchall()}
-        new_files: list[inbox.InboxFile] = []
-        for f in files:
-            if f.sha256 in known:
-                summary.files_already_known += 1
-            else:
-                known.add(f.sha256)  # a second copy in this run is a duplicate, not new
-                new_files.append(f)
-        summary.files_new = len(new_files)
-        columns = {table: _table_columns(con, table) for table in _TABLES}
+        new_files = select_new_files(con, files, summary)
+        columns = {table: table_columns(con, table) for table in TABLES}
         # The writer thread commits chunk k while the sandbox workers parse chunk k+1.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer:
             pending = None
@@ -125,6 +117,20 @@ def load_new_submissions(
         summary.rows_ignored_blank,
     )
     return summary
+
+
+def select_new_files(con, files: list[inbox.InboxFile], summary: LoadSummary) -> list:
+    """The files whose content the ledger has not seen, each content once; counts the rest."""
+    known = {r[0] for r in con.execute("select submission_id from submissions").fetchall()}
+    new_files: list[inbox.InboxFile] = []
+    for f in files:
+        if f.sha256 in known:
+            summary.files_already_known += 1
+        else:
+            known.add(f.sha256)  # a second copy in this run is a duplicate, not new
+            new_files.append(f)
+    summary.files_new = len(new_files)
+    return new_files
 
 
 def _record_inbox_presence(con, files: list[inbox.InboxFile], run_id: str) -> None:
@@ -432,32 +438,39 @@ def _insert(con, table: str, columns: list[tuple[str, str]], records: list[dict]
     """Bulk insert through a text DataFrame cast in SQL (executemany manages ~700 rows/s here)."""
     if not records:
         return
-    import pandas as pd
-
-    frame = pd.DataFrame(
-        {name: [_as_text(r.get(name)) for r in records] for name, _sql in columns}, dtype="str"
-    )
-    casts = ", ".join(f"cast({name} as {sql})" for name, sql in columns)
     view = f"incoming_{table}"
-    con.register(view, frame)
+    con.register(view, text_frame(columns, records))
     try:
-        con.execute(f"insert into {table} select {casts} from {view}")
+        con.execute(f"insert into {table} select {cast_list(columns)} from {view}")
     finally:
         con.unregister(view)
 
 
-def _table_columns(con, table: str) -> list[tuple[str, str]]:
+def text_frame(columns: list[tuple[str, str]], records: list[dict]):
+    """Records as a DataFrame of text columns, one per ledger column (cast back by ``cast_list``)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {name: [_as_text(r.get(name)) for r in records] for name, _sql in columns}, dtype="str"
+    )
+
+
+def cast_list(columns: list[tuple[str, str]]) -> str:
+    return ", ".join(f"cast({name} as {sql})" for name, sql in columns)
+
+
+def table_columns(con, table: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in con.execute(f"describe {table}").fetchall()]
 
 
-_TABLES = ("submissions", "project_rows", "sheet_totals", "quarantine", "file_warnings")
+TABLES = ("submissions", "project_rows", "sheet_totals", "quarantine", "file_warnings")
 
 
 def _write_and_count(con, columns, records: list[_Records], summary: LoadSummary) -> None:
     _write(con, columns, records)
     fail_point("load:after_commit")
     for rec in records:
-        _count(summary, rec)
+        count_into(summary, rec)
 
 
 def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Records]) -> None:
@@ -469,7 +482,7 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
     con.execute("begin")
     try:
         for table, attr in zip(
-            _TABLES, ("submission", "rows", "totals", "quarantine", "warnings"), strict=False
+            TABLES, ("submission", "rows", "totals", "quarantine", "warnings"), strict=False
         ):
             batch: list[dict[str, Any]] = []
             for r in records:
@@ -483,7 +496,7 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
         raise
 
 
-def _count(summary: LoadSummary, rec: _Records) -> None:
+def count_into(summary: LoadSummary, rec: _Records) -> None:
     s = rec.submission
     if s["status"] == "rejected":
         summary.files_rejected += 1

@@ -34,10 +34,39 @@ def work_dir(settings: Settings, run_id: str) -> Path:
     return path
 
 
+def plan_batches(settings: Settings, run_id: str, logical_date: date | None = None) -> list[int]:
+    """Stage 1a (writer): the night's new files in batches for ``parse_batch`` to fan out over."""
+    from zhaoshang import batches
+
+    return batches.plan(settings, run_id, logical_date=logical_date)
+
+
+def parse_batch(settings: Settings, run_id: str, index: int) -> dict:
+    """Stage 1b (any worker): parse one batch into Parquet on the shared state dir."""
+    from zhaoshang import batches
+
+    return batches.parse_batch(settings, run_id, index)
+
+
 @tracked
-def load_submissions(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
-    """Stage 1: new or changed inbox files -> ledger rows, quarantine and rejections."""
-    summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
+def load_submissions(
+    settings: Settings,
+    run_id: str,
+    logical_date: date | None = None,
+    *,
+    from_batches: bool = False,
+) -> dict:
+    """Stage 1: new or changed inbox files -> ledger rows, quarantine and rejections.
+
+    ``from_batches``: write what ``plan_batches``/``parse_batch`` prepared (the DAG, where
+    parsing runs on every worker) instead of parsing here (one machine, ``run_nightly``).
+    """
+    if from_batches:
+        from zhaoshang import batches
+
+        summary = batches.write(settings, run_id)
+    else:
+        summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
     with ledger.connect(settings) as con:
         con.execute(
             "insert or replace into runs values (?, ?, ?, null, 'running', ?)",

@@ -47,6 +47,8 @@ class Settings:
     # A file modified less than this many seconds ago may still be uploading: left for the next
     # run. 0 (default) takes every file; a git checkout or copy sets fresh mtimes.
     stable_seconds: float = 0.0
+    # Files per parse batch when the DAG fans parsing out over workers (ZHAOSHANG_BATCH_FILES).
+    batch_files: int = 200
 
     @property
     def submissions_dir(self) -> Path:
@@ -121,7 +123,15 @@ def load() -> Settings:
         smtp_url=os.environ.get("ZHAOSHANG_SMTP_URL") or None,
         alert_from=os.environ.get("ZHAOSHANG_ALERT_FROM") or "zhaoshang-warehouse@localhost",
         stable_seconds=float(os.environ.get("ZHAOSHANG_STABLE_SECONDS") or 0),
+        batch_files=_positive_int("ZHAOSHANG_BATCH_FILES", 200),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name) or str(default)
+    if not (text.isdigit() and int(text) > 0):
+        raise ValueError(f"{name} 必须是正整数 / must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def progress_file() -> Path | None:
