@@ -17,7 +17,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
 # VERBOSE=1 shows Airflow's, dbt's and GX's logs live (they always go to the log file).
 export VERBOSE
 
-.PHONY: help install system-deps run test test-distributed bench lint lock web docs airflow-standalone sample clean sql report
+.PHONY: help install system-deps run test test-fast test-distributed bench lint lock web docs airflow-standalone sample clean sql report
 
 help:  ## 列出所有目标 | list the targets
 	@echo "用法 / usage: make <目标 target>"
@@ -49,12 +49,18 @@ test: $(STAMP) system-deps  ## 全部测试（约 5-10 分钟）| the whole test
 test-distributed: $(STAMP) system-deps  ## 在 Celery 集群上跑夜间作业（约 8 分钟）| the nightly DAG on the CeleryExecutor: PostgreSQL, Redis, 2 workers (about 8 min)
 	$(PY) -m pytest -q -m distributed tests/distributed
 
+test-fast: $(STAMP)  ## 单元测试（约 20 秒）| the unit tier: no dbt build, Airflow run, GX validation or whole night (< 1 min)
+	$(PY) -m pytest -q -m "not integration and not distributed"
+
 bench: $(STAMP)  ## 性能基准 | ingestion / dbt / validation benchmarks (county-year, province-year)
 	$(PY) -m zhaoshang.bench
 
-lint: $(STAMP)  ## 代码规范检查 | ruff check + ruff format --check on the package, DAGs and tests
+lint: $(STAMP)  ## 代码规范检查 | ruff check + format check, SQLFluff on the dbt SQL, mypy on src/
 	$(VENV)/bin/ruff check src dags tests
 	$(VENV)/bin/ruff format --check src dags tests
+	$(VENV)/bin/sqlfluff lint --config dbt_project/.sqlfluff --processes 2 \
+	  dbt_project/models dbt_project/tests dbt_project/analyses
+	$(VENV)/bin/mypy
 
 lock: $(STAMP)  ## 由 requirements.in 重新编译锁文件 | recompile requirements.lock (pinned, hashed), keeping pins
 	$(VENV)/bin/uv pip compile requirements.in -c requirements.lock --python-version 3.11 \

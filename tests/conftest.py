@@ -48,3 +48,32 @@ def airflow_db():
         [airflow, "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
     )
     return Path(os.environ["AIRFLOW_HOME"])
+
+
+# Test directories whose tests build dbt, run Airflow or GX, or a whole night: `make test-fast`
+# (pytest -m "not integration") leaves them out. A new directory is in the fast tier unless named here.
+INTEGRATION_DIRS = {
+    "e2e",
+    "transform",
+    "quality",
+    "dags",
+    "alerts",
+    "publish",
+    "bench",
+    "cli",
+    "agreement",
+    "feedback",
+    "report",
+    "distributed",
+}
+# a whole generated county year written and read back (~35 s): the fast tier keeps the small cases
+# and every format converted by LibreOffice (~1 min)
+INTEGRATION_FILES = {"generate/test_seed_scenario.py", "excel/test_excel_formats.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_root = Path(__file__).resolve().parent
+    for item in items:
+        relative = Path(str(item.path)).resolve().relative_to(tests_root)
+        if relative.parts[0] in INTEGRATION_DIRS or relative.as_posix() in INTEGRATION_FILES:
+            item.add_marker(pytest.mark.integration)

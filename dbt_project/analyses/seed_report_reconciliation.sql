@@ -62,9 +62,10 @@ compared as (
         warehouse.projects as warehouse_projects,
         seed_report.funds_wan as report_funds_wan,
         warehouse.funds_wan as warehouse_funds_wan,
-        seed_report.projects = warehouse.projects
-        and seed_report.funds_wan is not distinct from warehouse.funds_wan
-            as is_reproduced
+        (
+            seed_report.projects = warehouse.projects
+            and not (seed_report.funds_wan is distinct from warehouse.funds_wan)
+        ) as is_reproduced
     from seed_report
     left join warehouse
         on seed_report.dimension = warehouse.dimension

@@ -95,12 +95,12 @@ year_mismatches as (
 register_mismatch as (
 
     select
-        null::integer as year,
-        (select sum(funds_wan) from ledger_by_year) as ledger_funds_wan,
+        cast(null as integer) as year,
+        (select sum(ledger_by_year.funds_wan) from ledger_by_year) as ledger_funds_wan,
         sum(funds_to_date_wan) as marts_funds_wan
     from project_register
     having sum(funds_to_date_wan)
-        is distinct from (select sum(funds_wan) from ledger_by_year)
+        is distinct from (select sum(ledger_by_year.funds_wan) from ledger_by_year)
 
 )
 

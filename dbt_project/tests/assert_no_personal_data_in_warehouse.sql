@@ -25,7 +25,7 @@ column_map as (
 
 ),
 
-{#- not read: the ref only places the test after the marts -#}
+{# not read: the ref only places the test after the marts #}
 project_register as (
 
     select * from {{ ref('project_register') }}

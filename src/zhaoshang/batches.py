@@ -29,6 +29,7 @@ import duckdb
 from zhaoshang import inbox, ledger
 from zhaoshang.faults import fail_point
 from zhaoshang.ledger_schema import create_schema
+from zhaoshang.queries import scalar
 from zhaoshang.reference import UnitResolver, load_units
 from zhaoshang.settings import Settings
 
@@ -196,10 +197,12 @@ def write(settings: Settings, run_id: str) -> ledger.LoadSummary:
                 continue
             folder = _batch_dir(settings, run_id, index)
             ids = [e["sha256"] for e in entries]
-            already = con.execute(
-                "select count(*) from submissions where submission_id in (select unnest(?))",
-                [ids],
-            ).fetchone()[0]
+            already = scalar(
+                con.execute(
+                    "select count(*) from submissions where submission_id in (select unnest(?))",
+                    [ids],
+                )
+            )
             if already:  # committed by an earlier attempt of this task: whole or not at all
                 summary.files_already_known += len(entries)
                 continue

@@ -24,7 +24,7 @@ def pad(text: str, width: int) -> str:
 class BilingualFormatter(argparse.RawDescriptionHelpFormatter):
     """Bilingual section headings; descriptions kept as written (they are already laid out)."""
 
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[override]
+    def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, prefix="用法 / usage: ")
 
 

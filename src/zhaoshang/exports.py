@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from zhaoshang import publish, reference
+from zhaoshang.queries import one_row
 from zhaoshang.safe_xlsx import (
     COUNT_FORMAT,
     MONTH_FORMAT,
@@ -113,7 +114,9 @@ def totals_row(columns: list[str], rows: list[tuple]) -> list[object]:
         elif c == "verified_share_pct":
             out.append(100.0 if sums.get("verified_funds_wan") else None)
         elif c == "completion_pct":
-            out.append(_share(sums.get("funds_wan", 0), sums.get("target_funds_wan", 0)))
+            out.append(
+                _share(sums.get("funds_wan", Decimal(0)), sums.get("target_funds_wan", Decimal(0)))
+            )
         else:
             out.append(None)
     label_at = next((i for i, v in enumerate(out) if v is None), 0)
@@ -133,7 +136,7 @@ def write_monthly_workbook(settings: Settings) -> dict:
         if latest is None:
             return {"path": None, "reason": "no month in the warehouse yet"}
         year, month = latest
-        run_id, built_at = con.execute("select run_id, built_at from audit.manifest").fetchone()
+        run_id, built_at = one_row(con.execute("select run_id, built_at from audit.manifest"))
         as_of = (
             f"数据截至{year}年{month}月（1-{month}月累计），单位：万元；"
             f"生成于{built_at:%Y-%m-%d %H:%M}，运行编号 {run_id}"

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -212,7 +213,10 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
         base["unit_written"] = parsed.unit_written
     problem = _check_identity(parsed, resolver, f.source_file, logical_date)
     if problem is not None:
-        hint = {"unit_written": parsed.unit_written, "heading_text": parsed.heading_text}
+        hint: dict[str, object] = {
+            "unit_written": parsed.unit_written,
+            "heading_text": parsed.heading_text,
+        }
         if problem.code != "E_PERIOD":
             hint |= {"year": parsed.year, "month": parsed.month}
         _attribute(base, hint, f.source_file, resolver, logical_date)
@@ -480,7 +484,7 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
         for table, attr in zip(
             TABLES, ("submission", "rows", "totals", "quarantine", "warnings"), strict=False
         ):
-            batch = []
+            batch: list[dict[str, Any]] = []
             for r in records:
                 value = getattr(r, attr)
                 batch.extend([value] if isinstance(value, dict) else value)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from zhaoshang import ledger, publish, transform
 from zhaoshang.progress import tracked
+from zhaoshang.queries import one_row, scalar
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -232,15 +233,17 @@ def run_summary(
         files = dict(
             con.execute("select status, count(*) from audit.load_log group by 1").fetchall()
         )
-        rows = con.execute(
-            """select coalesce(sum(rows_read),0), coalesce(sum(rows_loaded),0),
-                      coalesce(sum(rows_quarantined),0), coalesce(sum(rows_ignored_blank),0)
-               from audit.load_log where status <> 'duplicate'"""
-        ).fetchone()
+        rows = one_row(
+            con.execute(
+                """select coalesce(sum(rows_read),0), coalesce(sum(rows_loaded),0),
+                          coalesce(sum(rows_quarantined),0), coalesce(sum(rows_ignored_blank),0)
+                   from audit.load_log where status <> 'duplicate'"""
+            )
+        )
         flags = con.execute(
             "select rule, count(*) from audit.dq_flags group by 1 order by 1"
         ).fetchall()
-        manifest = con.execute("select run_id from audit.manifest").fetchone()[0]
+        manifest = scalar(con.execute("select run_id from audit.manifest"))
     total = sum(files.values())
     took = f"，用时 took {elapsed_s:.0f} s" if elapsed_s is not None else ""
     lines.append(f"运行 / run: {manifest}{took}")

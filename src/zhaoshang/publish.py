@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from zhaoshang.faults import fail_point
+from zhaoshang.queries import scalar
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,17 @@ def finalize_build(build_db: Path, run_id: str, logical_date: str | None) -> dic
         missing = [
             f"{s}.{t}"
             for s, t in CONTRACT_TABLES
-            if not con.execute(
-                "select count(*) from information_schema.tables where table_schema=? and table_name=?",
-                [s, t],
-            ).fetchone()[0]
+            if not scalar(
+                con.execute(
+                    "select count(*) from information_schema.tables where table_schema=? and table_name=?",
+                    [s, t],
+                )
+            )
         ]
         if missing:
             raise PublishCheckFailed(f"构建结果缺少表 / build lacks tables: {', '.join(missing)}")
         counts = {
-            f"{s}.{t}": con.execute(f"select count(*) from {s}.{t}").fetchone()[0]
+            f"{s}.{t}": scalar(con.execute(f"select count(*) from {s}.{t}"))
             for s, t in CONTRACT_TABLES
         }
         con.execute("create schema if not exists audit")
@@ -88,7 +91,7 @@ def finalize_build(build_db: Path, run_id: str, logical_date: str | None) -> dic
     if wal.exists():
         raise PublishCheckFailed(f"构建文件仍有未写入的WAL / build file still has a WAL: {wal}")
     with duckdb.connect(str(build_db), read_only=True) as con:
-        manifest_run = con.execute("select run_id from audit.manifest").fetchone()[0]
+        manifest_run = scalar(con.execute("select run_id from audit.manifest"))
     if manifest_run != run_id:
         raise PublishCheckFailed(f"manifest run_id {manifest_run!r} != {run_id!r}")
     return counts

@@ -23,18 +23,62 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-_INVISIBLE = re.compile(r"\s+")
+@lru_cache(maxsize=1)
+def invisible_chars() -> re.Pattern[str]:
+    """Control (Cc, except tab/CR/LF), format (Cf: zero-width, BOM, bidi) and surrogate chars."""
+    ranges = []
+    # Planes 0-1 and the tag block hold every Cc/Cf/Cs code point; scanning all 1.1M costs 0.3 s.
+    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        if (cat == "Cc" and ch not in "\t\n\r") or cat in ("Cf", "Cs"):
+            ranges.append(code)
+    # Collapse consecutive code points into ranges for a compact character class.
+    parts, start, prev = [], ranges[0], ranges[0]
+    for code in [*ranges[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        parts.append(
+            re.escape(chr(start))
+            if start == prev
+            else f"{re.escape(chr(start))}-{re.escape(chr(prev))}"
+        )
+        start = prev = code
+    return re.compile("[" + "".join(parts) + "]")
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str) -> tuple[str, bool]:
+    """``normalize_text`` and whether invisible characters were removed (a cell's warning).
+
+    Fast paths: most cells need no NFKC and hold nothing invisible.
+    """
+    # isprintable() is False for every Cc/Cf/Cs char and for whitespace other than ' '.
+    plain = text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+    if plain and unicodedata.is_normalized("NFKC", text):
+        return text, False
+    invisible = invisible_chars()
+    removed = invisible.search(text) is not None
+    if removed:
+        text = invisible.sub("", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _WHITESPACE.sub(" ", text).strip(), removed
 
 
 def normalize_text(value: str) -> str:
-    """Remove format characters (zero-width, BOM), apply NFKC (full-width -> ASCII), trim.
+    """The project's one text normalisation (Excel cells, office CSVs, project identity in dbt).
 
-    Inner runs of whitespace collapse to one space; this is the "as reported" normalisation that
-    project identity uses (contract §4), so it must stay conservative.
+    Control characters (except tab/CR/LF), format characters (zero-width, BOM, bidi) and
+    surrogates go; NFKC (full-width -> ASCII); inner runs of whitespace collapse to one space;
+    trimmed. This is the "as reported" normalisation project identity uses (contract §4), so
+    it stays conservative. dbt calls this very function (macros/normalize_text.sql, through the
+    UDF that zhaoshang.dbt_plugin registers).
     """
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
-    value = unicodedata.normalize("NFKC", value)
-    return _INVISIBLE.sub(" ", value).strip()
+    return clean_text(value)[0]
 
 
 def normalize_key(value: str) -> str:

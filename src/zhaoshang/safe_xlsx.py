@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 RISKY_LEADING = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 
@@ -127,7 +128,7 @@ def print_workbook_bytes(sheets: Sequence[PrintSheet]) -> bytes:
         },
     )
     base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter"}
-    formats = {
+    formats: dict[object, Any] = {
         "title": workbook.add_format({"bold": True, "font_size": 14, "font_name": "黑体"}),
         "as_of": workbook.add_format({"font_size": 9, "font_color": "#595959"}),
         "header": workbook.add_format(

@@ -17,6 +17,7 @@ import contextlib
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 
@@ -112,6 +113,7 @@ def execute(con: duckdb.DuckDBPyConnection, text: str, out=sys.stdout) -> int:
 
 
 def interactive(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    readline: ModuleType | None
     try:
         import readline
     except ImportError:  # not on every platform; the shell still works without history

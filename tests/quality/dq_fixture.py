@@ -43,6 +43,12 @@ LOCAL_FARM = "91411426MA44FRM14W"  # registered in the county itself
 LOCAL_SHOP = "91411426MA44HP015R"
 PACK_BAD_CHECK = "91320500MA1PAK016R"  # valid would end in Q
 SHORT_USCC = "91411426MA44AB"
+# DUPLICATE_CLAIM by similar names, and its hard negatives
+BRICK = "91320500MA1BRK0171"
+GREEN_FOOD = "91320500MA1GRN020Y"
+AGRI = "91330100MA2AGR018W"  # one investor, two different projects in two townships
+OPTICS = "91440300MA5PT00192"  # phase 1 in one township, phase 2 in another
+WAREHOUSE = "91330100MA2WH0021R"  # shared 60/40 under slightly different names
 
 UNITS_CSV = """unit_name,unit_type,aliases,year,target_funds_wan,target_projects
 济阳镇,乡镇,济阳,2021,20000,10
@@ -375,6 +381,16 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
                 funds_cumulative_wan=5_000_000,
                 expect=("INFLATED_AMOUNT", "yuan_as_wan"),
             ),
+            # claimed by 会亭镇 too, which writes it without the county's name and 建设
+            Row(
+                "夏邑县新型建材产业园建设项目",
+                BRICK,
+                expect=("DUPLICATE_CLAIM", "shares_over_100"),
+            ),
+            # clean: the same investor's other project is 会亭镇's 农机装备制造厂
+            Row("智慧农业示范园", AGRI),
+            # clean: 会亭镇 reports this investor's 二期 (a separate project)
+            Row("光学元件厂", OPTICS),
         ],
     )
     fx.submission(
@@ -409,6 +425,10 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
                 funds_cumulative_wan=100,
                 capital_origin="省内县外",
             ),
+            # claimed by 会亭镇 in January under a longer name (similar, not equal)
+            Row("绿色食品深加工项目", GREEN_FOOD, expect=("DUPLICATE_CLAIM", "shares_over_100")),
+            # clean: shared 60/40 with 会亭镇, which adds the county's name and 建设
+            Row("仓储物流中心", WAREHOUSE, credit_share_pct=40),
         ],
     )
 
@@ -529,6 +549,13 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
                 funds_cumulative_wan=80,
                 credit_share_pct=40,
             ),
+            Row("新型建材产业园项目", BRICK, expect=("DUPLICATE_CLAIM", "shares_over_100")),
+            Row("农机装备制造厂", AGRI),
+            Row(
+                "绿色食品深加工基地项目",
+                GREEN_FOOD,
+                expect=("DUPLICATE_CLAIM", "shares_over_100"),
+            ),
             # clean look-alike: 续建 of a project introduced in December 2020, cumulative consistent
             Row(
                 "光伏电站项目",
@@ -598,6 +625,8 @@ def build_ledger(ledger_path: Path, raw_dir: Path) -> Fixture:
                 signed_date=date(2021, 3, 2),
                 expect=("OLD_AS_NEW", "earlier_year_same_project"),
             ),
+            Row("夏邑县仓储物流中心建设项目", WAREHOUSE, credit_share_pct=60),
+            Row("光学元件厂二期项目", OPTICS),
         ],
     )
 

@@ -8,26 +8,67 @@ local money, a first file superseded by a correction, a month in which nobody re
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
 import duckdb
+import pytest
 from dq_fixture import PHONE, gx_file_hashes, read_flags
 
 from zhaoshang import quality
-from zhaoshang.quality import evidence
+from zhaoshang.quality import evidence, gx_files
 from zhaoshang.quality.rules import load_rules
+from zhaoshang.settings import EXPECTATIONS_DIR
 
 
 def _by_entry(flags):
     return {(f["entry_id"], f["rule"]): f for f in flags}
 
 
+def _unflagged(flags, expected) -> list[str]:
+    """The planted anomalies the flags miss (or give another signal)."""
+    flagged = _by_entry(flags)
+    return [
+        f"{planted.what} ({planted.rule} {planted.signal})"
+        for planted in expected
+        if (flag := flagged.get((planted.entry_id, planted.rule))) is None
+        or flag["signal"] != planted.signal
+    ]
+
+
 def test_each_planted_anomaly_is_flagged_with_its_rule_and_signal(dq_build):
-    flagged = _by_entry(dq_build.flags)
-    for planted in dq_build.fixture.expected:
-        flag = flagged.get((planted.entry_id, planted.rule))
-        assert flag is not None, f"not flagged: {planted.what} ({planted.rule})"
-        assert flag["signal"] == planted.signal, planted.what
+    assert _unflagged(dq_build.flags, dq_build.fixture.expected) == []
+
+
+@pytest.mark.parametrize("rule", ["DUPLICATE_CLAIM", "INVALID_USCC", "MISSING_REPORT"])
+def test_gx_decides_a_suite_without_the_rules_expectation_misses_its_anomalies(
+    dq_build, rule, tmp_path, monkeypatch
+):
+    """The same features judged by a suite that lacks one expectation: that rule's planted
+    anomalies go unflagged (the test above would fail) and every other flag stays."""
+    project = tmp_path / "expectations"
+    shutil.copytree(EXPECTATIONS_DIR, project, ignore=shutil.ignore_patterns("uncommitted"))
+    suite_file = project / "gx" / "expectations" / "int_dq_entries.json"
+    suite = json.loads(suite_file.read_text(encoding="utf-8"))
+    suite["expectations"] = [e for e in suite["expectations"] if e["meta"]["rule"] != rule]
+    suite_file.write_text(json.dumps(suite, ensure_ascii=False, indent=2), encoding="utf-8")
+    monkeypatch.setattr(
+        gx_files,
+        "context_for",
+        lambda settings: gx_files.open_context(tmp_path / "docs", tmp_path / "results", project),
+    )
+    build_db = tmp_path / "build.duckdb"
+    shutil.copyfile(dq_build.build_db, build_db)
+
+    summary = quality.validate(build_db, "run-without-" + rule, dq_build.settings)
+    flags = read_flags(build_db)
+
+    planted = [e for e in dq_build.fixture.expected if e.rule == rule]
+    assert planted and len(_unflagged(flags, planted)) == len(planted)
+    assert summary["by_rule"][rule] == 0
+    others = sorted(f["flag_key"] for f in dq_build.flags if f["rule"] != rule)
+    assert sorted(f["flag_key"] for f in flags) == others
 
 
 def test_nothing_else_is_flagged(dq_build):
@@ -42,11 +83,11 @@ def test_nothing_else_is_flagged(dq_build):
     assert not flagged_entries & set(dq_build.fixture.clean_rows), [
         dq_build.fixture.clean_rows[e] for e in flagged_entries & set(dq_build.fixture.clean_rows)
     ]
-    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 17
+    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 21
     assert dq_build.summary["by_rule"] == {
         "OLD_AS_NEW": 3,
         "INFLATED_AMOUNT": 4,
-        "DUPLICATE_CLAIM": 2,
+        "DUPLICATE_CLAIM": 6,
         "LOCAL_AS_OUTSIDE": 1,
         "INVALID_USCC": 2,
         "TOTAL_MISMATCH": 2,
@@ -111,7 +152,13 @@ def test_evidence_tells_the_inspector_where_and_why(dq_build):
         and "无法判断" in phase["evidence"]
         and "“服装加工厂”" in phase["evidence"]
     )
-    claim = by_signal[("DUPLICATE_CLAIM", "shares_over_100", "会亭镇")]
+    claim = next(
+        f
+        for f in dq_build.flags
+        if f["rule"] == "DUPLICATE_CLAIM"
+        and f["unit_name"] == "会亭镇"
+        and f["project_name"] == "智能装备产业园"
+    )
     assert (
         "会亭镇（计入比例100%" in claim["evidence"] and "城关镇（计入比例100%" in claim["evidence"]
     )
@@ -130,6 +177,35 @@ def test_evidence_tells_the_inspector_where_and_why(dq_build):
     assert "应为“Q”，实为“R”" in check["evidence"]
     rejected = by_signal[("MISSING_REPORT", "only_rejected", "财政局")]
     assert rejected["month"] == 3 and "被拒收" in rejected["evidence"]
+
+
+def test_one_investors_project_under_similar_names_is_one_claim(dq_build):
+    """拼凑挂靠 when two units write one investor's project differently (the county's name in
+    front, 建设, a longer name) or in different months; each side's evidence names the other
+    unit's name as written, file, sheet and row. Hard negatives (same investor, a different
+    project; a 二期 elsewhere; a shared 60/40 under near names) stay clean (test above)."""
+    claims = {
+        (f["unit_name"], f["project_name"]): f["evidence"]
+        for f in dq_build.flags
+        if f["rule"] == "DUPLICATE_CLAIM"
+    }
+    county_prefixed = claims[("济阳镇", "夏邑县新型建材产业园建设项目")]
+    assert (
+        "会亭镇（计入比例100%，1月起报送“新型建材产业园项目”，文件“2021/会亭镇1月.xlsx”工作表“Sheet1”第"
+        in county_prefixed
+    )
+    assert "被2个单位申报" in county_prefixed and "合计200%" in county_prefixed
+    plain = claims[("会亭镇", "新型建材产业园项目")]
+    assert (
+        "济阳镇（计入比例100%，1月起报送“夏邑县新型建材产业园建设项目”，文件“2021/济阳镇1月.xlsx”"
+        in plain
+    )
+    march = claims[("济阳镇", "绿色食品深加工项目")]
+    assert "会亭镇（计入比例100%，1月起报送“绿色食品深加工基地项目”" in march
+    january = claims[("会亭镇", "绿色食品深加工基地项目")]
+    assert (
+        "济阳镇（计入比例100%，3月起报送“绿色食品深加工项目”，文件“2021/济阳镇3月.xlsx”" in january
+    )
 
 
 def test_nobody_is_missing_in_a_month_nobody_reported(dq_build):
@@ -220,10 +296,10 @@ def test_the_real_flags_make_a_clean_alert(dq_build):
     alert = compose_flags_alert(dq_build.flags, run_id="run-1", recipients=("duchazu@example.cn",))
     message = build_email(alert, "zhaoshang@example.cn")
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert alert.subject.startswith("【招商引资疑点】新增17条：以旧充新3、以小充大4、拼凑挂靠2")
+    assert alert.subject.startswith("【招商引资疑点】新增21条：以旧充新3、以小充大4、拼凑挂靠6")
     assert alert.alert_key in alert.subject
     assert (
-        "城关镇（共 5 条）" in text and "会亭镇（共 7 条）" in text and "盐务局（共 2 条）" in text
+        "城关镇（共 5 条）" in text and "会亭镇（共 9 条）" in text and "盐务局（共 2 条）" in text
     )
     for body in (text, alert.body_html, alert.subject):
         assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)

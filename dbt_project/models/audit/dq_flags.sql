@@ -56,6 +56,42 @@ dq_rules as (
 
 ),
 
+rule_names as (
+
+    select distinct
+        rule,
+        rule_zh
+    from dq_rules
+
+),
+
+{# a flag may carry several signals (above_total_investment,above_contract): name each #}
+flag_signals as (
+
+    select
+        flag_key,
+        trim(unnest(string_split(signal, ','))) as signal,
+        generate_subscripts(string_split(signal, ','), 1) as signal_position
+    from gx_flags
+
+),
+
+signal_names as (
+
+    select
+        flag_signals.flag_key,
+        string_agg(
+            coalesce(dq_rules.signal_zh, flag_signals.signal),
+            '；'
+            order by flag_signals.signal_position
+        ) as signal_zh
+    from flag_signals
+    left join dq_rules
+        on flag_signals.signal = dq_rules.signal
+    group by 1
+
+),
+
 decided as (
 
     select
@@ -64,9 +100,9 @@ decided as (
 
         ---------- descriptive
         gx_flags.rule,
-        dq_rules.rule_zh,
+        coalesce(rule_names.rule_zh, gx_flags.rule) as rule_zh,
         gx_flags.signal,
-        dq_rules.signal_zh,
+        signal_names.signal_zh,
         gx_flags.severity,
         coalesce(verification_rules.is_blocking, false) as is_blocking,
         case
@@ -96,8 +132,10 @@ decided as (
         on gx_flags.flag_key = flag_decisions.flag_key
     left join verification_rules
         on gx_flags.rule = verification_rules.rule
-    left join dq_rules
-        on gx_flags.signal = dq_rules.signal
+    left join rule_names
+        on gx_flags.rule = rule_names.rule
+    left join signal_names
+        on gx_flags.flag_key = signal_names.flag_key
 
 )
 

@@ -65,7 +65,7 @@ running as (
 
 ),
 
-{#- a report stands for every month until the project's next report (or the spine's end) #}
+{# a report stands for every month until the project's next report (or the spine's end) #}
 latest_report as (
 
     select

@@ -44,6 +44,15 @@ weights_by_year as (
 
 ),
 
+{# a year before the first weights row takes the earliest weights #}
+earliest_weights as (
+
+    select *
+    from weights_by_year
+    where year = (select min(first_year.year) from weights_by_year as first_year)
+
+),
+
 years as (
 
     select distinct year
@@ -68,9 +77,7 @@ weights_in_force as (
     from years
     asof left join weights_by_year
         on years.year >= weights_by_year.year
-    left join (
-        select * from weights_by_year order by year limit 1
-    ) as earliest_weights
+    left join earliest_weights
         on true
 
 ),

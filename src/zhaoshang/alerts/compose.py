@@ -14,6 +14,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -123,7 +124,7 @@ def compose_flags_alert(
     rules = load_rules()
     rule_zh = {r.rule: r.rule_zh for r in rules}
     order = {r.rule: i for i, r in enumerate(rules)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for f in flags:
         rule = _clean(f.get("rule"))
         severity = _clean(f.get("severity")) or "medium"

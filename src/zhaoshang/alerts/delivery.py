@@ -80,20 +80,21 @@ def deliver_pending(
 ) -> dict:
     """Try every undelivered alert once; return counts (JSON-safe), never raise for SMTP."""
     own = con is None
-    if own:
+    if con is None:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(settings.ledger_path))
+    db: duckdb.DuckDBPyConnection = con
     try:
         smtp = settings.smtp()
         sender = smtp.sender if smtp else settings.alert_from
         transport = send or (smtp_transport(smtp) if smtp else None)
         counts = {"sent_smtp": 0, "written_to_file": 0, "failed": 0}
         errors: list[str] = []
-        for alert in outbox.pending(con):
+        for alert in outbox.pending(db):
             message = build_email(alert, sender)
             copy = write_copy(alert, message, alerts_dir(settings))
             if transport is None or not alert.recipients:
-                outbox.mark_sent(con, alert.alert_key, f"file:{copy}")
+                outbox.mark_sent(db, alert.alert_key, f"file:{copy}")
                 counts["written_to_file"] += 1
                 log.info("alert %s written to %s (no SMTP or no recipients)", alert.alert_key, copy)
                 continue
@@ -101,31 +102,31 @@ def deliver_pending(
                 refused = transport(message, list(alert.recipients)) or {}
             except (OSError, smtplib.SMTPException) as error:
                 note = _error_text(error)
-                outbox.mark_failed(con, alert.alert_key, note)
+                outbox.mark_failed(db, alert.alert_key, note)
                 counts["failed"] += 1
                 errors.append(f"{alert.alert_key}: {note}")
                 log.warning("alert %s not sent, stays queued: %s", alert.alert_key, note)
                 continue
-            note = (
+            sent_note = (
                 mask_pii("refused: " + ", ".join(f"{k} {v}" for k, v in refused.items()))[:500]
                 if refused
                 else None
             )
-            outbox.mark_sent(con, alert.alert_key, "smtp", note)
+            outbox.mark_sent(db, alert.alert_key, "smtp", sent_note)
             counts["sent_smtp"] += 1
             log.info(
                 "alert %s sent to %d recipient(s)",
                 alert.alert_key,
                 len(alert.recipients) - len(refused),
             )
-        remaining = len(outbox.pending(con))
+        remaining = len(outbox.pending(db))
         return {
             **counts,
             "pending": remaining,
-            "oldest_unsent_age_s": outbox.oldest_unsent_age_s(con),
+            "oldest_unsent_age_s": outbox.oldest_unsent_age_s(db),
             "errors": errors,
             "status": "ok" if remaining == 0 else "pending",
         }
     finally:
         if own:
-            con.close()
+            db.close()

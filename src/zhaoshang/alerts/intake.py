@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from zhaoshang.errors import mask_pii
+from zhaoshang.queries import one_row
 
 DETAIL_LIMIT = 200  # problems listed in the body; the attachment sheet has all of them
 SHEET_NAME = "拒收与隔离"
@@ -130,15 +131,18 @@ def read_intake(con: duckdb.DuckDBPyConnection, run_id: str) -> IntakeReport | N
     }
     if not {"submissions", "quarantine"} <= tables:
         return None
-    counts = con.execute(
-        """select count(*),
-                  count(*) filter (where status = 'loaded'),
-                  count(*) filter (where status = 'rejected'),
-                  coalesce(sum(rows_quarantined), 0)
-           from submissions where load_run_id = ?""",
-        [run_id],
-    ).fetchone()
-    report = IntakeReport(run_id, *[int(c or 0) for c in counts])
+    counts = one_row(
+        con.execute(
+            """select count(*),
+                      count(*) filter (where status = 'loaded'),
+                      count(*) filter (where status = 'rejected'),
+                      coalesce(sum(rows_quarantined), 0)
+               from submissions where load_run_id = ?""",
+            [run_id],
+        )
+    )
+    files_new, files_loaded, files_rejected, rows_quarantined = (int(c or 0) for c in counts)
+    report = IntakeReport(run_id, files_new, files_loaded, files_rejected, rows_quarantined)
     if report.files_new == 0:
         return report
     rows = con.execute(

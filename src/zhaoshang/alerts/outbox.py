@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from zhaoshang.queries import scalar
+
 LEDGER_WAIT_S = 120.0
 
 DDL = (
@@ -100,9 +102,9 @@ def queue_alert(
     ensure_tables(con)
     con.execute("begin")
     try:
-        exists = con.execute(
-            "select count(*) from alert_outbox where alert_key = ?", [alert.alert_key]
-        ).fetchone()[0]
+        exists = scalar(
+            con.execute("select count(*) from alert_outbox where alert_key = ?", [alert.alert_key])
+        )
         if exists:
             con.execute("rollback")
             return False
@@ -184,7 +186,5 @@ def mark_failed(con: duckdb.DuckDBPyConnection, alert_key: str, error: str) -> N
 def oldest_unsent_age_s(con: duckdb.DuckDBPyConnection) -> float | None:
     """Seconds since the oldest undelivered alert was queued (the M13 outbox-age figure)."""
     ensure_tables(con)
-    oldest = con.execute(
-        "select min(created_at) from alert_outbox where sent_at is null"
-    ).fetchone()[0]
+    oldest = scalar(con.execute("select min(created_at) from alert_outbox where sent_at is null"))
     return None if oldest is None else (datetime.now() - oldest).total_seconds()

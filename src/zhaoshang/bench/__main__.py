@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 import time
+from typing import Any
 
 from zhaoshang.bench import report, runner
 
@@ -49,7 +50,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.strftime("%Y%m%dT%H%M%S")
-    results = {
+    cases: list[dict[str, Any]] = []
+    results: dict[str, Any] = {
         "started": started,
         "args": dict(vars(args).items()),
         "machine": {
@@ -59,20 +61,20 @@ def main(argv: list[str] | None = None) -> int:
             "loadavg_at_start": os.getloadavg(),
             "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
         },
-        "cases": [],
+        "cases": cases,
     }
     for case in runner.cases(args.scenario, args.counties):
         measured = runner.bench_case(
             case, args.reps, args.openpyxl_sample, args.profile, args.keep_work, args.regenerate
         )
         measured["derived"] = report.derive(measured)
-        results["cases"].append(measured)
+        cases.append(measured)
     runner.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = runner.RESULTS_DIR / f"{started}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print()
-    for case in results["cases"]:
-        print(report.table(case), end="\n\n")
+    for measured_case in cases:
+        print(report.table(measured_case), end="\n\n")
     print(f"results: {out}")
     failed = [
         f"{c['key']}:{name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
 from zhaoshang.bench.runner import median_seconds
 
@@ -132,7 +133,7 @@ def table(case: dict) -> str:
     files, rows = d["files"], d["rows_read"]
     openpyxl = stages.get("raw_openpyxl", [{}])[-1]
     sample = openpyxl.get("result", {}).get("files", 0)
-    gx = next((r["result"] for r in stages.get("validate", []) if r["ok"]), {})
+    gx: dict[str, Any] = next((r["result"] for r in stages.get("validate", []) if r["ok"]), {})
     reps = len(stages.get("load", []))
     body = [
         _row(

@@ -9,6 +9,7 @@ how a two-row header reads (``到位资金`` merged over ``本期`` / ``累计``
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -149,7 +150,7 @@ class Merges:
 
 
 def _single_row(
-    row: list[object], r: int, merges: Merges, index: HeaderIndex
+    row: Sequence[object], r: int, merges: Merges, index: HeaderIndex
 ) -> list[ColumnHeader]:
     out = []
     for c, cell in enumerate(row):
@@ -161,7 +162,7 @@ def _single_row(
     return out
 
 
-def _parent_text(top: list[object], r: int, c: int, merges: Merges, index: HeaderIndex) -> str:
+def _parent_text(top: Sequence[object], r: int, c: int, merges: Merges, index: HeaderIndex) -> str:
     """The parent header above column c: the merged range's top-left text, else a known parent to the left.
 
     The fallback covers WPS/clerk forms where 到位资金 sits above 本期 without the merge.
@@ -179,7 +180,7 @@ def _parent_text(top: list[object], r: int, c: int, merges: Merges, index: Heade
 
 
 def _two_rows(
-    top: list[object], sub: list[object], r: int, merges: Merges, index: HeaderIndex
+    top: Sequence[object], sub: Sequence[object], r: int, merges: Merges, index: HeaderIndex
 ) -> list[ColumnHeader]:
     out = []
     for c in range(max(len(top), len(sub))):
@@ -203,17 +204,19 @@ def _two_rows(
     return out
 
 
-def _has_parent(row: list[object], index: HeaderIndex) -> bool:
+def _has_parent(row: Sequence[object], index: HeaderIndex) -> bool:
     """Only a row holding a known parent header (到位资金 ...) can be the top of a two-row header."""
     return any(
-        cell.__class__ is str
+        type(cell) is str
         and 0 < len(cell) <= MAX_HEADER_CHARS
         and split_unit(header_key(cell))[0] in index.parents
         for cell in row
     )
 
 
-def find_header(rows: list[list[object]], merges: Merges, search_rows: int) -> HeaderLayout | None:
+def find_header(
+    rows: Sequence[Sequence[object]], merges: Merges, search_rows: int
+) -> HeaderLayout | None:
     """The best-matching one- or two-row header starting within the first ``search_rows`` rows.
 
     Stops at the first row that matches nothing once a header has been found: that is data.

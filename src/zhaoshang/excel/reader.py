@@ -336,7 +336,7 @@ def _read_sheet(
                 detail=safe_raw_value(extra.written),
             )
         )
-    footer_rows: list[list[object]] = []
+    footer_rows: list[Sequence[object]] = []
     above_header = lines_text(grid[: layout.first_row - 1])
     columns = _columns(check, package, sheet_amount_unit(above_header), today)
     rows_out = _RowReader(
@@ -487,14 +487,14 @@ class _RowReader:
     def __init__(
         self,
         *,
-        grid: list[list[object]],
+        grid: Sequence[Sequence[object]],
         layout: HeaderLayout,
         columns: list[_Column],
         structure: SheetStructure,
         merges: Merges,
         source_file: str,
         sheet: str,
-        footer_rows: list[list[object]],
+        footer_rows: list[Sequence[object]],
     ):
         self.grid = grid
         self.layout = layout
@@ -561,7 +561,7 @@ class _RowReader:
         )  # trailing blank/styled rows do not count
         return _RowsResult(rows, total, blank, self.warnings)
 
-    def _kind(self, row: list[object], i: int, has_special: bool) -> RowKind:
+    def _kind(self, row: Sequence[object], i: int, has_special: bool) -> RowKind:
         empty = row.count("")
         if not has_special and empty == len(row):
             return RowKind.BLANK
@@ -575,7 +575,7 @@ class _RowReader:
             count, single_wide = len(row) - empty, False
         first_text = None
         for v in row:
-            if v.__class__ is str and v and not v.isspace():
+            if type(v) is str and v and not v.isspace():
                 first_text = v
                 break
         kind = classify(row, first_text, single_wide, count)
@@ -659,6 +659,7 @@ class _RowReader:
                 )
                 out[k] = result.value
                 continue
+            assert isinstance(result, CellError)  # SPECIAL_RESULTS: Flagged was handled above
             raw = cells[k]
             detail = (
                 ""
@@ -671,12 +672,14 @@ class _RowReader:
             out[k] = None
             bad.add(k)
         for i, code, detail in self.attention.get(column.index, ()):
-            k = positions.get(i)
-            if k is None:
+            position = positions.get(i)
+            if position is None:
                 continue  # not a project row (a total row's formula, a footer merge, ...)
-            problems.setdefault(k, []).append(self._problem(code, column, i + 1, detail, detail))
-            out[k] = None
-            bad.add(k)
+            problems.setdefault(position, []).append(
+                self._problem(code, column, i + 1, detail, detail)
+            )
+            out[position] = None
+            bad.add(position)
         if column.required and (has_none or has_special or bad):
             for k in [k for k, v in enumerate(out) if v is None]:
                 if k not in bad:
@@ -701,7 +704,7 @@ class _RowReader:
                     )
                 )
 
-    def _total_row(self, row: list[object], row_number: int) -> ParsedRow:
+    def _total_row(self, row: Sequence[object], row_number: int) -> ParsedRow:
         values: dict[str, object] = {}
         problems: list[Problem] = []
         for column in self.columns:
@@ -742,14 +745,14 @@ class _RowReader:
             return None  # circular
         total = Decimal(0)
         for r in range(first, min(last, len(self.grid)) + 1):
-            if (r, column.index + 1) in self.special:
+            if column.index + 1 in self.special.get(r, {}):
                 return None
             value = self.grid[r - 1][column.index]
             if value.__class__ in (int, float):
                 total += Decimal(repr(value))
         return format(total, "f")
 
-    def _raw_values(self, row: list[object]) -> dict[str, str]:
+    def _raw_values(self, row: Sequence[object]) -> dict[str, str]:
         out = {}
         for column in self.columns:
             raw = row[column.index]

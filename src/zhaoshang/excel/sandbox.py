@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 import zhaoshang
 from zhaoshang.errors import Problem, SubmissionRejected
@@ -91,7 +92,7 @@ class SandboxWorker:
         if status == "ok" and isinstance(value, dict):
             return wire.decode(value)
         if status == "rejected" and _is_rejection(value):
-            problem, hint = value
+            problem, hint = cast(tuple[Any, Any], value)
             if problem.code == "E_RESOURCE_LIMIT":
                 self.close()  # the worker is exiting to free its heap
             raise SubmissionRejected(problem, hint)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -67,7 +68,7 @@ def cell_text(cell: object) -> str:
     return "" if cell == "" else str(cell)
 
 
-def lines_text(rows: list[list[object]]) -> str:
+def lines_text(rows: Sequence[Sequence[object]]) -> str:
     """Rows as one text: cells separated by tabs, rows by newlines; NFKC, format chars removed."""
     lines = [
         "\t".join(t for t in (cell_text(c).strip() for c in row if c != "") if t) for row in rows
@@ -82,7 +83,7 @@ def sheet_amount_unit(above_header_text: str) -> AmountUnit | None:
     return parse_unit(m.group("v")) if m else None
 
 
-def read_meta(above_header_text: str, footer: list[list[object]]) -> Meta:
+def read_meta(above_header_text: str, footer: Sequence[Sequence[object]]) -> Meta:
     """Unit, period, report date and amount unit from the rows above the header (and footer).
 
     ``above_header_text`` is ``lines_text`` of the rows above the header.
@@ -227,7 +228,7 @@ def _maybe_special(probe: str) -> bool:
 
 
 def classify(
-    row: list[object], first_text: str | None, single_wide: bool, non_empty: int
+    row: Sequence[object], first_text: str | None, single_wide: bool, non_empty: int
 ) -> RowKind:
     """Kind of a non-blank row from its first non-empty text cell.
 
@@ -235,7 +236,7 @@ def classify(
     """
     if first_text is None:
         return RowKind.PROJECT
-    head = [c for c in row[:4] if c.__class__ is str]
+    head = [c for c in row[:4] if type(c) is str]
     probe = "\t".join(head if first_text in head else [first_text, *head])
     if not single_wide and not _maybe_special(probe):
         return RowKind.PROJECT

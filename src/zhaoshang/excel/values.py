@@ -19,7 +19,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from zhaoshang.reference import normalize_key, value_aliases
+from zhaoshang.reference import clean_text, invisible_chars, normalize_key, value_aliases
+
+_WHITESPACE = re.compile(r"\s+")
 
 MAX_CELL_CHARS = 32767  # Excel's own limit; longer text was written by a tool, not a clerk
 # project_rows stores amounts as decimal(18,4): 10^14 万元 cannot be stored at all.
@@ -47,53 +49,6 @@ class CellError(Exception):
 
 # --------------------------------------------------------------------------------------------
 # text
-
-
-@lru_cache(maxsize=1)
-def invisible_chars() -> re.Pattern[str]:
-    """Control (Cc, except tab/CR/LF), format (Cf: zero-width, BOM, bidi) and surrogate chars."""
-    ranges = []
-    # Planes 0-1 and the tag block hold every Cc/Cf/Cs code point; scanning all 1.1M costs 0.3 s.
-    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
-        ch = chr(code)
-        cat = unicodedata.category(ch)
-        if (cat == "Cc" and ch not in "\t\n\r") or cat in ("Cf", "Cs"):
-            ranges.append(code)
-    # Collapse consecutive code points into ranges for a compact character class.
-    parts, start, prev = [], ranges[0], ranges[0]
-    for code in [*ranges[1:], -1]:
-        if code == prev + 1:
-            prev = code
-            continue
-        parts.append(
-            re.escape(chr(start))
-            if start == prev
-            else f"{re.escape(chr(start))}-{re.escape(chr(prev))}"
-        )
-        start = prev = code
-    return re.compile("[" + "".join(parts) + "]")
-
-
-_WHITESPACE = re.compile(r"\s+")
-
-
-def clean_text(text: str) -> tuple[str, bool]:
-    """reference.normalize_text, plus control characters removed; returns (clean, removed_any).
-
-    Same result as ``normalize_text`` for ordinary text (format chars out, NFKC, whitespace
-    collapsed, trimmed), but with fast paths: most cells need no NFKC and have nothing invisible.
-    """
-    # isprintable() is False for every Cc/Cf/Cs char and for whitespace other than ' '.
-    plain = text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
-    if plain and unicodedata.is_normalized("NFKC", text):
-        return text, False
-    invisible = invisible_chars()
-    removed = invisible.search(text) is not None
-    if removed:
-        text = invisible.sub("", text)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return _WHITESPACE.sub(" ", text).strip(), removed
 
 
 # Marks clerks use for "nothing here"; compared after normalize_key (NFKC, no spaces, upper).
@@ -495,7 +450,7 @@ class ColumnConverter:
 
 
 def _raw_of(key: object) -> object:
-    return key[1] if key.__class__ is tuple else key
+    return key[1] if type(key) is tuple else key
 
 
 # OOXML's escape of a carriage return that a writer left unescaped-back (a CR LF typed in a

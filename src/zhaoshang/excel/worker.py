@@ -22,7 +22,7 @@ import struct
 import sys
 import traceback
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 HEADER = struct.Struct(">Q")  # frame length prefix
 
@@ -36,7 +36,7 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return data if len(data) == size else None
 
 
-def write_frame(stream: BinaryIO, payload: bytes) -> None:
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.write(HEADER.pack(len(payload)) + payload)
     stream.flush()
 

@@ -134,10 +134,10 @@ def _sheet_parts(
         if kind == BRT_WB_PROP and payload:
             scan.date1904 = bool(payload[0] & 1)
         elif kind == BRT_BUNDLE_SH and len(payload) >= 12:
-            rid, offset = _wide_string(payload, 8)
+            sheet_rid, offset = _wide_string(payload, 8)
             name, _ = _wide_string(payload, offset)
-            target = targets.get(rid)
-            out[name] = lower.get(f"xl/{target}".lower()) if target else None
+            sheet_target = targets.get(sheet_rid)
+            out[name] = lower.get(f"xl/{sheet_target}".lower()) if sheet_target else None
     return out
 
 

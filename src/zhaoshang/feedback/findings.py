@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import duckdb
 
@@ -125,7 +126,7 @@ def folder_unit(source_file: str, resolver: UnitResolver) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:
     try:
         return None if value is None else int(value)
     except (TypeError, ValueError):

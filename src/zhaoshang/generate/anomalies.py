@@ -108,13 +108,13 @@ def plant_in_plan(
                 old.unit,
                 old.sector,
                 planner.signed_date(year, rng.choice(early)),
-                old.total_investment,
+                old.investment,
                 old.investor,
                 name,
             )
             if reword is None:  # the clerk relabels last year's row: its cumulative carries on
                 p.prior_funds = old.lifetime_funds()
-                headroom = old.total_investment * Decimal("0.9") - p.prior_funds
+                headroom = old.investment * Decimal("0.9") - p.prior_funds
                 p.funds = spread(
                     max(ZERO, Decimal(int(headroom * Decimal("0.5")))),
                     months_from(year, p.signed.month, 12),
@@ -139,7 +139,7 @@ def plant_in_plan(
                     old.unit,
                     old.sector,
                     planner.signed_date(year, month),
-                    old.total_investment + Decimal(rng.randint(100, 400)),
+                    old.investment + Decimal(rng.randint(100, 400)),
                     old.investor,
                     name,
                 )

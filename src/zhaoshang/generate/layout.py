@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from zhaoshang import reference
 from zhaoshang.errors import column_letter
@@ -145,7 +146,7 @@ def unit_text(
 class RenderedRow:
     row_number: int
     data: RowData
-    values: dict[str, object]  # canonical values of the columns present in the file
+    values: dict[str, Any]  # canonical values of the columns present in the file (as RowData)
 
 
 @dataclass
@@ -242,7 +243,7 @@ def render(
         for c in cols
     ):
         features.append("header_synonyms")
-    parent = None
+    parent = ""
     if two_row:
         cols.remove("funds_cumulative_wan")
         cols.insert(cols.index("funds_period_wan") + 1, "funds_cumulative_wan")
@@ -357,8 +358,9 @@ def render(
         rendered_rows.append(RenderedRow(row_no, row, values))
         if not row.quarantine:
             for c in totals:
-                if isinstance(values.get(c), Decimal):
-                    totals[c] += values[c]
+                value = values.get(c)
+                if isinstance(value, Decimal):
+                    totals[c] += value
         row_no += 1
         if i in blank_after:
             row_no += 1

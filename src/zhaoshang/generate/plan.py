@@ -76,6 +76,19 @@ class Project:
         return self.sector == LOAN
 
     @property
+    def investment(self) -> Decimal:
+        """计划总投资 of an investment project (only loans have none)."""
+        if self.total_investment is None:
+            raise ValueError(f"project {self.pid} ({self.sector}) has no total investment")
+        return self.total_investment
+
+    @property
+    def band_label(self) -> str:
+        if self.band is None:
+            raise ValueError(f"project {self.pid} has no size band")
+        return self.band
+
+    @property
     def ledger_id(self) -> str:
         return f"XY{self.signed.year}-{self.pid:05d}"
 
@@ -394,17 +407,17 @@ def _fund_sector(
     """Give each project its half-year funds (stored under key (0, 0) until spread)."""
 
     def caps() -> list[int]:
-        return [int(p.total_investment * Decimal("0.9")) for p in projects]
+        return [int(p.investment * Decimal("0.9")) for p in projects]
 
     guard = 0
     while sum(caps()) < total * 1.12 and guard < 100000:  # raise investments within their bands
         guard += 1
         p = rng.choice(projects)
-        band = band_by_label[p.band]
+        band = band_by_label[p.band_label]
         upper = min(band.upper if band.upper is not None else cap, cap) - 1
-        if p.total_investment < upper:
+        if p.investment < upper:
             p.total_investment = min(
-                Decimal(upper), p.total_investment + Decimal(max(1, int(upper * 0.1)))
+                Decimal(upper), p.investment + Decimal(max(1, int(upper * 0.1)))
             )
     zero_ok = [i for i, p in enumerate(projects) if rng.random() < 0.05]
     limits = [0 if i in zero_ok else c for i, c in enumerate(caps())]
@@ -415,10 +428,10 @@ def _fund_sector(
     for p, a in zip(projects, amounts, strict=False):
         p.funds = {(0, 0): a}
     for p in rng.sample(projects, max(1, len(projects) // 30)):  # a few investments with decimals
-        band = band_by_label[p.band]
+        band = band_by_label[p.band_label]
         upper = band.upper if band.upper is not None else cap
-        if p.total_investment + Decimal("0.5") < upper:
-            p.total_investment += Decimal("0.5")
+        if p.investment + Decimal("0.5") < upper:
+            p.total_investment = p.investment + Decimal("0.5")
 
 
 def _plan_loans_exact(
@@ -555,7 +568,7 @@ def plan_prior_continuing(
         unit = rng.choices(pool, [u.weight for u in pool])[0]
         sector = rng.choices(["一产", "二产", "三产"], [0.1, 0.65, 0.25])[0]
         if sector not in unit.sector_weights:
-            sector = max(unit.sector_weights, key=unit.sector_weights.get)
+            sector = max(unit.sector_weights, key=lambda s: unit.sector_weights[s])
         p = planner.add(unit, sector, planner.signed_date(signed_year, rng.randint(1, 12)), None)
         p.band = rng.choices([b.label for b in band_list], [50, 25, 15, 10])[0]
         p.total_investment = planner.investment_in(

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from zhaoshang.generate.plan import LOAN, ZERO, Project, Tag
 from zhaoshang.generate.roster import UnitSpec
@@ -22,7 +23,8 @@ EVIDENCE_TYPES = ("银行进账单", "银行进账单", "银行进账单", "验�
 
 @dataclass
 class RowData:
-    values: dict[str, object]  # canonical column -> canonical value (Decimal, date, str, None)
+    # canonical column -> canonical value (Decimal, date, str, None), typed by the column map
+    values: dict[str, Any]
     pid: int | None = None
     tags: list[Tag] = field(default_factory=list)
     quarantine: str | None = None  # expected reason code (E_*) if the row must be quarantined

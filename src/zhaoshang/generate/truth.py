@@ -292,7 +292,7 @@ def compute_periods(
     for r in loaded:
         key = identity(r.unit_name, r.values)
         first_seen[key] = min(first_seen.get(key, (r.year, r.month)), (r.year, r.month))
-    inbox_months = sorted({(f.year, f.month) for f in files if f.is_latest})
+    inbox_months = sorted({(f.year, f.month) for f in files if f.is_latest and f.month is not None})
     sector_list = sorted(reference.sectors(), key=lambda s: int(s["sort_order"]))
     counting = {s["sector"] for s in sector_list if s["counts_projects"] == "true"}
     band_list = [
@@ -346,7 +346,8 @@ def _period(
             unit_cont[r.unit_name] = unit_cont.get(r.unit_name, zero) + credited
     total_funds = sum(sector_funds.values(), zero)
     new_by_sector: dict[str, int] = {}
-    bands = {b: [0, zero] for b in band_list}
+    band_projects = dict.fromkeys(band_list, 0)
+    band_funds = dict.fromkeys(band_list, zero)
     unit_new: dict[str, int] = {}
     for key, v in project_latest.items():
         new_by_sector[v["sector"]] = new_by_sector.get(v["sector"], 0) + 1
@@ -357,8 +358,8 @@ def _period(
             else None
         )
         if band is not None:
-            bands[band][0] += 1
-            bands[band][1] += project_funds[key]
+            band_projects[band] += 1
+            band_funds[band] += project_funds[key]
     sectors = {
         s["sector"]: SectorFigures(
             new_projects=new_by_sector.get(s["sector"], 0),
@@ -410,7 +411,7 @@ def _period(
         year,
         month,
         sectors,
-        {b: BandFigures(c, _num(f)) for b, (c, f) in bands.items()},
+        {b: BandFigures(band_projects[b], _num(band_funds[b])) for b in band_list},
         unit_figures,
         totals,
     )
@@ -419,7 +420,9 @@ def _period(
 def missing_reports(files: list[FileTruth], units: list[dict]) -> list[AnomalyTruth]:
     """MISSING_REPORT: a roster unit with no loaded file for a month that other units reported."""
     sent = {(f.unit_name, f.year, f.month) for f in files if f.status == "loaded"}
-    months = sorted({(f.year, f.month) for f in files if f.status == "loaded"})
+    months = sorted(
+        {(f.year, f.month) for f in files if f.status == "loaded" and f.month is not None}
+    )
     out = []
     for u in units:
         name, year = u["unit_name"], int(u["year"])

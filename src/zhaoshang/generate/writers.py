@@ -85,7 +85,7 @@ def _xlsxwriter_bytes(spec: WorkbookSpec) -> bytes:
     def fmt(num_format: str | None, bold: bool):
         key = (num_format, bold)
         if key not in formats:
-            props = {}
+            props: dict[str, object] = {}
             if num_format:
                 props["num_format"] = num_format
             if bold:

@@ -88,7 +88,9 @@ def signals_of(rule: Rule, row: dict) -> list[str]:
 
 def severity_of(rule: Rule, signals: list[str]) -> str:
     """The highest severity among the row's signals (an unknown signal counts at the rule's own)."""
-    levels = [(rule.signal(s).severity if rule.signal(s) else rule.severity) for s in signals]
+    levels = [
+        known.severity if (known := rule.signal(s)) is not None else rule.severity for s in signals
+    ]
     return max(levels or [rule.severity], key=SEVERITY_RANK.__getitem__)
 
 

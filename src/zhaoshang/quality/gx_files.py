@@ -137,11 +137,12 @@ SUITE_META = {
 
 def _expectation(rule: Rule):
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
 
     return gxe.ExpectColumnValuesToBeNull(
         column=rule.feature_column,
         description=rule.description_zh(),
-        severity=GX_SEVERITY[rule.severity],
+        severity=FailureSeverity(GX_SEVERITY[rule.severity]),
         meta={
             "rule": rule.rule,
             "severity": rule.severity,
@@ -187,6 +188,7 @@ def author(
     """(Re)write the GX files from ``dq_rules.csv``; keeps existing ids so reviews see real diffs."""
     import great_expectations as gx
     from great_expectations.checkpoint import Checkpoint, UpdateDataDocsAction
+    from great_expectations.datasource.fluent import PandasDatasource
 
     gx_dir = project_root / "gx"
     gx_dir.mkdir(parents=True, exist_ok=True)
@@ -200,6 +202,8 @@ def author(
             source = ctx.data_sources.get(DATASOURCE)
         except (KeyError, LookupError, ValueError):
             source = ctx.data_sources.add_pandas(DATASOURCE)
+        if not isinstance(source, PandasDatasource):
+            raise TypeError(f"GX data source {DATASOURCE} is {type(source).__name__}, not pandas")
         try:
             asset = source.get_asset(ASSET)
         except LookupError:

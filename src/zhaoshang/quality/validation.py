@@ -15,6 +15,7 @@ import logging
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -114,7 +115,7 @@ def run_checkpoint(entries: pd.DataFrame, settings: Settings) -> dict[str, list[
     for validation in result.run_results.values():
         for item in validation.results:
             config = item.expectation_config
-            rule = (config.meta or {}).get("rule")
+            rule = str(((config.meta if config else None) or {}).get("rule"))
             info = item.exception_info or {}
             if info.get("raised_exception"):
                 raise ValidationError(
@@ -166,7 +167,7 @@ def _text(value: object) -> str | None:
     return None if evidence.is_missing(value) else str(value)
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:  # a pandas cell: int, numpy integer, float or NA
     return None if evidence.is_missing(value) else int(value)
 
 

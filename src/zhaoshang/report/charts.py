@@ -90,9 +90,9 @@ def size_bands(data: ReportData) -> bytes:
 
 def units(data: ReportData) -> bytes:
     rows = [u for u in data.units if u.is_on_roster and u.completion_pct is not None]
-    rows.sort(key=lambda u: u.completion_pct)
+    rows.sort(key=lambda u: u.completion_pct or 0.0)  # None was filtered out above
     plt, fig, ax = _figure(6.4, max(3.0, 0.14 * len(rows) + 1.2))
-    values = [float(u.completion_pct) for u in rows]
+    values = [float(u.completion_pct or 0.0) for u in rows]
     colors = ["#548235" if v >= data.elapsed_pct else "#C00000" for v in values]
     ax.barh([u.unit_name for u in rows], values, color=colors, height=0.7)
     ax.axvline(data.elapsed_pct, color="#404040", linestyle="--", linewidth=1.2)

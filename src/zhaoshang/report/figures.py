@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from zhaoshang import reference
+from zhaoshang.queries import scalar
 
 # (title in the appendix, SQL with ? for year and month where it needs them)
 QUERIES: dict[str, tuple[str, str]] = {
@@ -239,7 +240,7 @@ def read(warehouse: Path, year: int, month: int, units_csv: Path) -> ReportData:
                 f"数据仓库中没有{year}年{month}月的数据 / the warehouse has no data for "
                 f"{year}-{month:02d}"
             )
-        run_id = con.execute("select run_id from audit.manifest").fetchone()[0]
+        run_id = scalar(con.execute("select run_id from audit.manifest"))
         counts = {s["sector"]: s.get("counts_projects") == "true" for s in reference.sectors()}
         sectors = [SectorRow(r[0], counts.get(r[0], True), *r[1:]) for r in sector_rows]
         bands = [BandRow(*r) for r in rows("size_bands")]

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from zhaoshang import publish, reference
+from zhaoshang.queries import one_row
 from zhaoshang.settings import Settings
 
 _CSS = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:60em;
@@ -71,7 +72,7 @@ def write_data_quality_page(settings: Settings) -> Path:
         quarantined = con.execute(
             "select reason_zh, count(*) from audit.quarantine group by 1 order by 2 desc"
         ).fetchall()
-        run = con.execute("select run_id, built_at from audit.manifest").fetchone()
+        run = one_row(con.execute("select run_id, built_at from audit.manifest"))
     words = reference.rule_words()  # the office's words, one place (dq_rules.csv)
     by_rule = [(words.get(r[0], r[0]), *r[1:]) for r in by_rule]
     by_unit = [(y, u, words.get(r, r), n) for y, u, r, n in by_unit]

@@ -6,6 +6,8 @@ import base64
 import html
 import io
 
+from docx.enum.text import WD_COLOR_INDEX
+
 from zhaoshang.report.draft import Block
 
 BODY_FONT = "宋体"
@@ -75,7 +77,8 @@ def docx_bytes(blocks: list[Block], charts: dict[str, bytes]) -> bytes:
             _east_asian(run, BODY_FONT)
             if block.kind == "placeholder":
                 run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-                run.font.highlight_color = 7  # yellow: the clerk sees what is left to write
+                # yellow: the clerk sees what is left to write
+                run.font.highlight_color = WD_COLOR_INDEX.YELLOW
         elif block.kind == "code":
             p = doc.add_paragraph()
             run = p.add_run(block.text)

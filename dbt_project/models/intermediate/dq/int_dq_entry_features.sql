@@ -12,7 +12,12 @@
       several units;
     - name_base_key: name_claim_key without phase markers (二期…) and the words
       项目/工程, compared by Jaro-Winkler similarity for a lightly reworded name in
-      an earlier year.
+      an earlier year;
+    - name_claim_base: name_base_key also without a leading place name (夏邑县,
+      河南省商丘市: rule_parameters.claim_name_place_prefix) and 建设 — two units'
+      claims of one investor's project in one year are the same project when their
+      phase markers agree and these are equal or as similar as OLD_AS_NEW's
+      threshold (one name-similarity threshold for "same project").
 -#}
 with
 
@@ -74,19 +79,24 @@ rule_thresholds as (
 amount_parameters as (
 
     select
-        max(cast(value as double)) filter (
+        max(try_cast(value as double)) filter (
             where parameter = 'yuan_as_wan_ratio'
         ) as yuan_as_wan_ratio,
-        max(cast(value as double)) filter (
+        max(try_cast(value as double)) filter (
             where parameter = 'max_amount_wan'
-        ) as max_amount_wan
+        ) as max_amount_wan,
+        max(value) filter (
+            where parameter = 'claim_name_place_prefix'
+        ) as claim_name_place_prefix
     from rule_parameters
 
 ),
 
 thresholds as (
 
-    select *
+    select
+        rule_thresholds.*,
+        amount_parameters.*
     from rule_thresholds
     cross join amount_parameters
 
@@ -152,7 +162,32 @@ rows_named as (
 
 ),
 
-{#- 以旧充新: 新引进 rows against every row of an earlier year with the same USCC -#}
+rows_claimed as (
+
+    select
+        rows_named.*,
+        regexp_replace(
+            regexp_replace(
+                regexp_replace(
+                    rows_named.name_claim_key,
+                    thresholds.claim_name_place_prefix,
+                    ''
+                ),
+                '第?([一二三四五六七八九十]+|[0-9]+|[ivx]+)期',
+                '',
+                'g'
+            ),
+            '建设|项目|工程',
+            '',
+            'g'
+        ) as name_claim_base
+
+    from rows_named
+    cross join thresholds
+
+),
+
+{# 以旧充新: 新引进 rows against every row of an earlier year with the same USCC #}
 new_rows as (
 
     select *
@@ -189,7 +224,7 @@ earlier_candidates as (
     from new_rows
     inner join rows_named as earlier
         on new_rows.investor_uscc_key = earlier.investor_uscc_key
-        and earlier.year < new_rows.year
+        and new_rows.year > earlier.year
         and earlier.counts_projects
         and earlier.name_base_key <> ''
     cross join thresholds
@@ -210,21 +245,21 @@ earlier_best_match as (
         partition by entry_id
         order by
             is_same_phase desc,
-            earlier_year,
-            earlier_month,
+            earlier_year asc,
+            earlier_month asc,
             name_similarity desc,
-            earlier_source_file,
-            earlier_row_number
+            earlier_source_file asc,
+            earlier_row_number asc
     ) = 1
 
 ),
 
-{#-
+{#
     以小充大: the same project's previous report (any earlier month, this unit). A
     新引进 row is compared within its year only: a project re-signed as new
     restarts its cumulative funds, and that an earlier year reported it is the
     以旧充新 finding, not a second one.
--#}
+#}
 project_periods as (
 
     select
@@ -272,22 +307,65 @@ previous_reports as (
 
 ),
 
-{#- 拼凑挂靠: a project claimed by several units in a year; repeats in a report -#}
+{#
+    拼凑挂靠: one investor's project claimed by several units in a year (any months),
+    under the same or a similar name; repeats within one report.
+#}
 claims_by_unit as (
 
     select
         year,
         investor_key,
-        name_claim_key,
+        name_claim_base,
+        coalesce(phase_marker, '') as claim_phase,
         unit_name,
         max(coalesce(credit_share_pct, 100)) as unit_share_pct,
         min(month) as first_month,
+        arg_min(project_name, month * 1000000 + row_number) as first_project_name,
         arg_min(source_file, month * 1000000 + row_number) as first_source_file,
+        arg_min(sheet, month * 1000000 + row_number) as first_sheet,
         arg_min(row_number, month * 1000000 + row_number) as first_row_number
 
-    from rows_named
-    where counts_projects and name_claim_key <> ''
-    group by 1, 2, 3, 4
+    from rows_claimed
+    where counts_projects and name_claim_base <> ''
+    group by 1, 2, 3, 4, 5
+
+),
+
+claim_matches as (
+
+    select
+        claim.year,
+        claim.investor_key,
+        claim.name_claim_base,
+        claim.claim_phase,
+        claim.unit_name,
+        other.unit_name as other_unit_name,
+        max(other.unit_share_pct) as other_share_pct,
+        min(other.first_month) as other_first_month,
+        arg_min(other.first_project_name, other.first_month) as other_project_name,
+        arg_min(other.first_source_file, other.first_month) as other_source_file,
+        arg_min(other.first_sheet, other.first_month) as other_sheet,
+        arg_min(other.first_row_number, other.first_month) as other_row_number
+
+    from claims_by_unit as claim
+    cross join thresholds
+    inner join claims_by_unit as other
+        on claim.year = other.year
+        and claim.investor_key = other.investor_key
+        and claim.claim_phase = other.claim_phase
+        and (
+            claim.unit_name = other.unit_name
+            and claim.name_claim_base = other.name_claim_base
+            or claim.unit_name <> other.unit_name
+            and (
+                claim.name_claim_base = other.name_claim_base
+                or jaro_winkler_similarity(
+                    claim.name_claim_base, other.name_claim_base
+                ) >= thresholds.name_similarity_min
+            )
+        )
+    group by 1, 2, 3, 4, 5, 6
 
 ),
 
@@ -296,25 +374,28 @@ claim_totals as (
     select
         year,
         investor_key,
-        name_claim_key,
+        name_claim_base,
+        claim_phase,
+        unit_name,
         count(*) as claiming_unit_count,
-        sum(unit_share_pct) as share_sum,
+        sum(other_share_pct) as share_sum,
         string_agg(
-            unit_name || '（计入比例'
+            other_unit_name || '（计入比例'
             || rtrim(
                 rtrim(
-                    cast(cast(unit_share_pct as decimal(18, 4)) as varchar), '0'
+                    cast(cast(other_share_pct as decimal(18, 4)) as varchar), '0'
                 ),
                 '.'
             )
-            || '%，' || first_month || '月起报送，文件“' || first_source_file
-            || '”第' || first_row_number || '行）',
+            || '%，' || other_first_month || '月起报送“' || other_project_name
+            || '”，文件“' || other_source_file || '”工作表“' || other_sheet
+            || '”第' || other_row_number || '行）',
             '；'
-            order by unit_name
+            order by other_unit_name
         ) as claims_detail
 
-    from claims_by_unit
-    group by 1, 2, 3
+    from claim_matches
+    group by 1, 2, 3, 4, 5
 
 ),
 
@@ -338,7 +419,7 @@ report_repeats as (
 joined as (
 
     select
-        rows_named.*,
+        rows_claimed.*,
         uscc_checks.uscc_format_ok,
         uscc_checks.uscc_region,
         uscc_checks.uscc_check_char,
@@ -370,25 +451,27 @@ joined as (
         report_repeats.same_report_rows,
         thresholds.*
 
-    from rows_named
+    from rows_claimed
     cross join thresholds
     left join uscc_checks
-        on rows_named.investor_uscc_key = uscc_checks.investor_uscc_key
+        on rows_claimed.investor_uscc_key = uscc_checks.investor_uscc_key
     left join earlier_best_match
-        on rows_named.entry_id = earlier_best_match.entry_id
+        on rows_claimed.entry_id = earlier_best_match.entry_id
     left join previous_reports
-        on rows_named.entry_id = previous_reports.entry_id
+        on rows_claimed.entry_id = previous_reports.entry_id
     left join claim_totals
-        on rows_named.year = claim_totals.year
-        and rows_named.investor_key = claim_totals.investor_key
-        and rows_named.name_claim_key = claim_totals.name_claim_key
-        and rows_named.counts_projects
+        on rows_claimed.year = claim_totals.year
+        and rows_claimed.investor_key = claim_totals.investor_key
+        and rows_claimed.name_claim_base = claim_totals.name_claim_base
+        and coalesce(rows_claimed.phase_marker, '') = claim_totals.claim_phase
+        and rows_claimed.unit_name = claim_totals.unit_name
+        and rows_claimed.counts_projects
     left join report_repeats
-        on rows_named.submission_id = report_repeats.submission_id
-        and rows_named.sheet = report_repeats.sheet
-        and rows_named.investor_key = report_repeats.investor_key
-        and rows_named.name_claim_key = report_repeats.name_claim_key
-        and rows_named.counts_projects
+        on rows_claimed.submission_id = report_repeats.submission_id
+        and rows_claimed.sheet = report_repeats.sheet
+        and rows_claimed.investor_key = report_repeats.investor_key
+        and rows_claimed.name_claim_key = report_repeats.name_claim_key
+        and rows_claimed.counts_projects
 
 ),
 
@@ -429,7 +512,7 @@ features as (
                     1
                 )
         end as funds_to_investment_ratio,
-        '{{ env_var("ZHAOSHANG_COUNTY_CODE", "411426") }}' as county_code
+        '{{ env_var("ZHAOSHANG_COUNTY_CODE") }}' as county_code  -- noqa: LT05
 
     from joined
 
@@ -578,6 +661,7 @@ select
     max_amount_wan,
 
     ---------- DUPLICATE_CLAIM features
+    name_claim_base,
     claiming_unit_count,
     share_sum,
     claims_detail,

@@ -84,7 +84,9 @@ rejected as (
         all_submissions.load_status = 'rejected'
         and all_submissions.unit_name is not null
         and all_submissions.sha256 in (
-            select sha256 from inbox_files where is_in_inbox
+            select inbox_files.sha256
+            from inbox_files
+            where inbox_files.is_in_inbox
         )
     group by 1, 2, 3
 

@@ -1,0 +1,28 @@
+"""dbt-duckdb plugin: the Python rules dbt's SQL calls, so each concept has one implementation.
+
+``profiles.yml`` names this module under ``plugins``; dbt-duckdb calls ``configure_connection``
+on every connection it opens. The functions are registered for the build only: every relation
+is a table (no view), so the published warehouse never needs them.
+
+- ``zs_normalize_text(text)``: ``zhaoshang.reference.normalize_text`` (NFKC, invisible
+  characters, whitespace), used by ``macros/normalize_text.sql``.
+"""
+
+from __future__ import annotations
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+from duckdb import DuckDBPyConnection
+from duckdb.sqltypes import VARCHAR
+
+from zhaoshang.reference import normalize_text
+
+
+def register(conn: DuckDBPyConnection) -> None:
+    conn.create_function(
+        "zs_normalize_text", normalize_text, [VARCHAR], VARCHAR, side_effects=False
+    )
+
+
+class Plugin(BasePlugin):
+    def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        register(conn)
