@@ -33,6 +33,7 @@ from zhaoshang import decisions
 from zhaoshang.decisions import LOCAL_TZ
 from zhaoshang.quality.evidence import format_value, is_missing
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
+from zhaoshang.queries import scalar
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ def baseline_path(settings: Settings, run_id: str) -> Path | None:
             continue
         try:
             with duckdb.connect(str(path), read_only=True) as con:
-                built_by = con.execute("select run_id from audit.manifest").fetchone()[0]
+                built_by = scalar(con.execute("select run_id from audit.manifest"))
         except duckdb.Error:
             continue
         if built_by != run_id:

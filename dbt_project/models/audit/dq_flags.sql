@@ -15,7 +15,12 @@ gx_flags as (
 
 csv_decisions as (
 
-    select flag_key, decision, decided_by, decided_at, note
+    select
+        flag_key,
+        decision,
+        decided_by,
+        decided_at,
+        note
     from {{ ref('stg_reference__flag_decisions') }}
 
 ),
@@ -33,10 +38,16 @@ flag_decisions as (
 
     select *
     from (
-        select *, 0 as source_order from csv_decisions
+        select
+            *,
+            0 as source_order
+        from csv_decisions
         union all
-        select *, 1 as source_order from store_decisions
-    )
+        select
+            *,
+            1 as source_order
+        from store_decisions
+    ) as all_decisions
     qualify row_number() over (
         partition by flag_key
         order by decided_at desc nulls last, source_order desc

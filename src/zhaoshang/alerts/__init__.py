@@ -15,6 +15,7 @@ Core API (no Airflow imports):
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import duckdb
 
@@ -74,7 +75,7 @@ def queue_new_flags(
     settings: Settings,
     run_id: str,
     flags: list[dict],
-    changes: list[dict] = (),
+    changes: Sequence[dict] = (),
 ) -> str | None:
     """Queue one digest of the new open flags, tonight's escalated and cleared ones, and the
     night's refused files and quarantined rows; returns its alert key, or None if there is

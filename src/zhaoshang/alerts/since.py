@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from zhaoshang.quality.rules import SEVERITY_ZH, load_rules
+from zhaoshang.queries import scalar
 
 
 @dataclass
@@ -39,8 +40,10 @@ class SinceLastNight:
             return {
                 "unit_name": c.get("unit_name") or "（单位不明）",
                 "period": f"{year}年{month}月" if year and month else "",
-                "rule_zh": rule_zh.get(c.get("rule"), c.get("rule")),
-                "severity_zh": SEVERITY_ZH.get(c.get("severity"), c.get("severity") or ""),
+                "rule_zh": rule_zh.get(str(c.get("rule")), c.get("rule")),
+                "severity_zh": SEVERITY_ZH.get(
+                    str(c.get("severity")), str(c.get("severity") or "")
+                ),
                 "project_name": c.get("project_name") or "",
                 "reason": c.get("change_reason_zh") or "",
                 "cleared_on": str(c.get("cleared_on") or ""),
@@ -75,10 +78,12 @@ def read_changes(warehouse: Path) -> list[dict]:
     if not warehouse.exists():
         return []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        found = con.execute(
-            """select count(*) from information_schema.tables
-               where table_schema = 'audit' and table_name = 'flag_changes'"""
-        ).fetchone()[0]
+        found = scalar(
+            con.execute(
+                """select count(*) from information_schema.tables
+                   where table_schema = 'audit' and table_name = 'flag_changes'"""
+            )
+        )
         if not found:
             return []
         cursor = con.execute(

@@ -66,7 +66,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     def csrf_ok(request: Request, submitted: str | None) -> bool:
         expected = request.session.get("csrf")
-        return bool(expected and submitted) and hmac.compare_digest(expected, submitted)
+        if not isinstance(expected, str) or not submitted:
+            return False
+        return hmac.compare_digest(expected, submitted)
 
     def user_of(request: Request) -> auth.User | None:
         name = request.session.get("user")
