@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from tqdm import tqdm
+
 from zhaoshang.reference import (
     ColumnSpec,
     Unit,
@@ -551,7 +553,8 @@ def write_templates(
         chosen = [None]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for unit in chosen:
+    # A bar on a terminal only (disable=None), for --all over a roster of dozens of units.
+    for unit in tqdm(chosen, desc="月报表 / forms", unit="份 form", disable=None, leave=False):
         path = out_dir / form_file_name(year, month, unit.unit_name if unit else None)
         path.write_bytes(
             template_bytes(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+from tqdm import tqdm
+
 from zhaoshang.report.draft import pct, wan
 from zhaoshang.report.figures import ReportData
 
@@ -157,4 +159,8 @@ CHARTS = {
 
 
 def render_all(data: ReportData, keys: list[str]) -> dict[str, bytes]:
-    return {key: CHARTS[key](data) for key in keys}
+    # Charts take a few seconds each: a bar on a terminal only (disable=None), none in logs.
+    return {
+        key: CHARTS[key](data)
+        for key in tqdm(keys, desc="图表 / charts", unit="张 chart", disable=None, leave=False)
+    }
