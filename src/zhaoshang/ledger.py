@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from zhaoshang import inbox
+from zhaoshang import guards, inbox
 from zhaoshang.errors import Problem, SubmissionRejected
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
 from zhaoshang.faults import fail_point
@@ -56,8 +56,10 @@ class LoadSummary:
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.ledger_path))
+    """Open the ledger (owner-only); a WAL that will not replay is set aside (RELIABILITY §3.8)."""
+    from zhaoshang import recovery
+
+    con = recovery.open_ledger(settings)
     create_schema(con)
     return con
 
@@ -84,6 +86,7 @@ def load_new_submissions(
     summary = LoadSummary(run_id=run_id, files_seen=len(files))
     now = datetime.now()
     with connect(settings) as con:
+        guards.check_inbox(settings, con, files, run_id)  # before the inbox is recorded
         _record_inbox_presence(con, files, run_id)
         known = {r[0] for r in con.execute("select submission_id from submissions").fetchall()}
         new_files: list[inbox.InboxFile] = []

@@ -14,7 +14,7 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-from zhaoshang import ledger, publish, transform
+from zhaoshang import guards, ledger, locking, publish, recovery, transform
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,13 @@ def work_dir(settings: Settings, run_id: str) -> Path:
 
 def load_submissions(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
     """Stage 1: new or changed inbox files -> ledger rows, quarantine and rejections."""
+    lock = locking.hold(settings, run_id)  # the whole run is the only writer (zhaoshang.locking)
+    with ledger.connect(settings) as con:  # M19 before anything can fail
+        holders = "; ".join(lock.holders_seen) or None
+        guards.record(con, run_id, "lock_retries", lock.retries, holders)
+        guards.record(con, run_id, "lock_wait_s", round(lock.waited_s, 3), holders)
     summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
+    recovery.report_recoveries(settings, run_id)
     with ledger.connect(settings) as con:
         con.execute(
             "insert or replace into runs values (?, ?, ?, null, 'running', ?)",
@@ -48,6 +54,7 @@ def load_submissions(settings: Settings, run_id: str, logical_date: date | None 
 
 def build_features(settings: Settings, run_id: str) -> dict:
     """Stage 2: dbt pass 1 (seeds, staging, intermediate incl. data-quality features)."""
+    locking.hold(settings, run_id)
     build_db = publish.build_path(settings, run_id)
     build_db.parent.mkdir(parents=True, exist_ok=True)
     for stale in build_db.parent.glob(build_db.name + "*"):
@@ -62,11 +69,13 @@ def validate_entries(settings: Settings, run_id: str) -> dict:
     """Stage 3: Great Expectations judges the features; flags go to dq.gx_flags."""
     from zhaoshang import quality
 
+    locking.hold(settings, run_id)
     return quality.validate(publish.build_path(settings, run_id), run_id, settings)
 
 
 def build_marts(settings: Settings, run_id: str) -> dict:
     """Stage 4: dbt pass 2 (marts and audit) and the dbt docs site."""
+    locking.hold(settings, run_id)
     build_db = publish.build_path(settings, run_id)
     wd = work_dir(settings, run_id)
     result = transform.build(settings, build_db, wd, transform.MART_SELECTION)
@@ -75,7 +84,8 @@ def build_marts(settings: Settings, run_id: str) -> dict:
 
 
 def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
-    """Stage 5: checks, checkpoint and atomic rename into ZHAOSHANG_WAREHOUSE."""
+    """Stage 5: guards, checks, checkpoint and atomic rename of the analysts' and inspection files."""
+    locking.hold(settings, run_id)
     published = publish.publish(
         settings, run_id, logical_date.isoformat() if logical_date else None
     )
@@ -85,7 +95,13 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
             [datetime.now(), run_id],
         )
     shutil.rmtree(settings.state_dir / "runs" / run_id, ignore_errors=True)
-    return {"path": str(published.path), "tables": published.tables}
+    for line in guards.fired_lines(settings, run_id):
+        log.warning("%s", line)
+    return {
+        "path": str(published.path),
+        "inspection_path": str(published.inspection_path),
+        "tables": published.tables,
+    }
 
 
 def export_for_analysts(settings: Settings) -> dict:
@@ -99,7 +115,10 @@ def send_alerts(settings: Settings, run_id: str) -> dict:
     """Stage 6: new flags -> outbox -> e-mail (or a file in the output dir). Never fails the run."""
     from zhaoshang import alerts
 
-    return alerts.run_after_publish(settings, run_id)
+    try:
+        return alerts.run_after_publish(settings, run_id)
+    finally:
+        locking.release(settings, run_id)  # the run's last stage that writes the ledger
 
 
 def run_nightly(
@@ -108,12 +127,28 @@ def run_nightly(
     """All stages in order, without Airflow (``python -m zhaoshang nightly``)."""
     run_id = make_run_id(run_id)
     report: dict = {"run_id": run_id}
-    report["load"] = load_submissions(settings, run_id, logical_date)
-    report["features"] = build_features(settings, run_id)
-    report["validate"] = validate_entries(settings, run_id)
-    report["marts"] = build_marts(settings, run_id)
-    report["publish"] = publish_warehouse(settings, run_id, logical_date)
-    report["export"] = export_for_analysts(settings)
+    stage = "load_submissions"
+    try:
+        report["load"] = load_submissions(settings, run_id, logical_date)
+        stage = "build_features"
+        report["features"] = build_features(settings, run_id)
+        stage = "validate_entries"
+        report["validate"] = validate_entries(settings, run_id)
+        stage = "build_marts"
+        report["marts"] = build_marts(settings, run_id)
+        stage = "publish_warehouse"
+        report["publish"] = publish_warehouse(settings, run_id, logical_date)
+        stage = "export_for_analysts"
+        report["export"] = export_for_analysts(settings)
+    except Exception as error:
+        locking.release(settings, run_id)
+        from zhaoshang.alerts import notify_failure
+
+        # Without Airflow nobody else tells the inspection team (the DAG has a failure callback).
+        notify_failure(
+            settings, dag_id="zhaoshang_nightly", run_id=run_id, task_id=stage, error=str(error)
+        )
+        raise
     report["alerts"] = send_alerts(settings, run_id)
     return report
 
@@ -130,7 +165,9 @@ def regenerate_docs(settings: Settings) -> dict:
         )
     wd = work_dir(settings, "docs")
     copy = wd / "published_copy.duckdb"
-    shutil.copyfile(settings.warehouse, copy)
+    # The inspection file has every schema the docs describe; only metadata reaches the docs.
+    source = settings.inspection_path if settings.inspection_path.exists() else settings.warehouse
+    shutil.copyfile(source, copy)
     copy.chmod(0o644)
     try:
         dbt_docs = transform.generate_docs(settings, copy, wd)
@@ -171,7 +208,9 @@ def run_summary(settings: Settings) -> str:
         f" + 空行 blank {rows[3]}"
     )
     lines.append("疑点 / flags: " + (", ".join(f"{r} {n}" for r, n in flags) or "无 none"))
+    lines.extend(guards.fired_lines(settings, manifest))
     lines.append(f"数据仓库 / warehouse: {settings.warehouse}")
+    lines.append(f"督查组数据库 / inspection warehouse: {settings.inspection_path}")
     lines.append(f"输出 / outputs: {settings.output_dir}")
     return "\n".join(lines)
 

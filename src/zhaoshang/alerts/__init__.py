@@ -82,7 +82,9 @@ def queue_new_flags(
 def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None = None) -> dict:
     """After publishing: alert new flags, then deliver everything pending. Returns a status."""
     try:
-        flags = read_flags(settings.warehouse)
+        # The inspection file has the flags' full evidence; the analysts' file is masked again.
+        source = settings.inspection_path
+        flags = read_flags(source if source.exists() else settings.warehouse)
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(settings.ledger_path)) as con:
             ensure_tables(con)
