@@ -4,7 +4,8 @@
 ``airflow-run``  run the nightly DAG through Airflow (``dag.test()``) on the embedded defaults
                  (SQLite metadata in ``AIRFLOW_HOME``) and print a summary — what ``make run`` does;
 ``generate``     write a sample inbox with known answers;
-``summary``      print the summary of the published warehouse.
+``summary``      print the summary of the published warehouse;
+``restore``      put a kept published warehouse back from history (``--list``, ``--stamp``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def airflow_run(logical_date: str | None) -> int:
             "the published warehouse is unchanged",
             file=sys.stderr,
         )
+        from zhaoshang.guards import fired_lines
+
+        for line in fired_lines(settings_module.load())[-3:]:
+            print(line, file=sys.stderr)
         return proc.returncode
     print()
     print(_summary())
@@ -91,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         "docs", help="dbt docs (and where the GX Data Docs are) for the published warehouse"
     )
     sub.add_parser("generate", help="write a sample inbox with known answers (see generate --help)")
+    restore = sub.add_parser("restore", help="put a kept published warehouse back (history)")
+    restore.add_argument("--stamp", help="history stamp (default: the latest); see --list")
+    restore.add_argument("--list", action="store_true", help="list the kept stamps")
     args = parser.parse_args(argv)
     _configure_logging()
     if args.command == "airflow-run":
@@ -100,14 +108,34 @@ def main(argv: list[str] | None = None) -> int:
 
         print(dump(regenerate_docs(settings_module.load())))
         return 0
+    if args.command == "restore":
+        from zhaoshang import restore as restore_module
+        from zhaoshang.pipeline import dump
+
+        loaded = settings_module.load()
+        if args.list:
+            print("\n".join(restore_module.available(loaded)) or "无 none")
+            return 0
+        try:
+            print(dump(restore_module.restore(loaded, args.stamp)))
+        except (restore_module.NothingToRestore, RuntimeError) as error:
+            print(str(error), file=sys.stderr)
+            return 1
+        return 0
     if args.command == "summary":
         print(_summary())
         return 0
     if args.command == "nightly":
+        from zhaoshang.guards import PublishGuardFired
+        from zhaoshang.locking import RunLocked
         from zhaoshang.pipeline import dump, run_nightly
 
         logical = date.fromisoformat(args.date) if args.date else None
-        report = run_nightly(settings_module.load(), logical)
+        try:
+            report = run_nightly(settings_module.load(), logical)
+        except (RunLocked, PublishGuardFired) as error:  # expected refusals: the message, no trace
+            print(str(error), file=sys.stderr)
+            return 3
         print(dump(report))
         print(_summary())
         return 0

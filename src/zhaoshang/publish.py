@@ -204,7 +204,7 @@ def _is_identifier(column: str) -> bool:
     return column in _IDENTIFIER_COLUMNS or column.endswith("_id")
 
 
-def _protect(path: Path, group: str | None, *, default_mode: int) -> None:
+def protect(path: Path, group: str | None, *, default_mode: int) -> None:
     """Read-only for everyone (analysts), owner only (inspection) or a configured OS group."""
     if group:
         os.chown(path, -1, grp.getgrnam(group).gr_gid)
@@ -268,13 +268,14 @@ def _checked_publish(settings, run_id, logical_date, build_db: Path) -> dict[str
     except OSError:
         shutil.copyfile(build_db, staged_inspection)
         build_db.unlink()
-    _protect(staged_analyst, settings.analyst_group, default_mode=0o444)
-    _protect(staged_inspection, settings.inspection_group, default_mode=0o400)
+    protect(staged_analyst, settings.analyst_group, default_mode=0o444)
+    protect(staged_inspection, settings.inspection_group, default_mode=0o400)
     for staged in (staged_analyst, staged_inspection):
         _fsync(staged)
     fail_point("publish:before_rename")
-    _keep_history(settings, target, "warehouse")
-    _keep_history(settings, inspection, "inspection")
+    stamp = history_stamp()
+    keep_history(settings, target, "warehouse", stamp)
+    keep_history(settings, inspection, "inspection", stamp)
     for final, staged in ((inspection, staged_inspection), (target, staged_analyst)):
         stale_wal = final.with_name(final.name + ".wal")
         if (
@@ -293,7 +294,11 @@ def history_files(settings: Settings, kind: str = "warehouse") -> list[Path]:
     return sorted(settings.history_dir.glob(f"{kind}_*.duckdb"))
 
 
-def _keep_history(settings: Settings, published: Path, kind: str) -> None:
+def history_stamp() -> str:
+    return datetime.now().strftime("%Y%m%dT%H%M%S%f")
+
+
+def keep_history(settings: Settings, published: Path, kind: str, stamp: str) -> None:
     """Copy (never hard-link: an analyst writing into the published file must not change the
     history) the file about to be replaced; keep the last ``history_keep``."""
     if not published.exists():
@@ -301,7 +306,6 @@ def _keep_history(settings: Settings, published: Path, kind: str) -> None:
     from zhaoshang.recovery import private_dir
 
     private_dir(settings.history_dir)
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
     copy = settings.history_dir / f"{kind}_{stamp}.duckdb"
     tmp = copy.with_name(copy.name + ".tmp")
     shutil.copyfile(published, tmp)
