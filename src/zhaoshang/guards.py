@@ -43,14 +43,17 @@ def _parameter(name: str) -> float:
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, metric: str, value, detail=None) -> None:
+    """One value per run and metric (a retried stage records once); guard events accumulate."""
     con.execute(METRICS_DDL)
-    con.execute(
-        "delete from metrics where run_id = ? and metric = ?", [run_id, metric]
-    )  # a retried stage records once
+    if metric not in _EVENTS:
+        con.execute("delete from metrics where run_id = ? and metric = ?", [run_id, metric])
     con.execute(
         "insert into metrics values (?, ?, ?, ?, ?)",
         [run_id, metric, None if value is None else float(value), detail, datetime.now()],
     )
+
+
+_EVENTS = {"guard_fired", "guard_overridden", "ledger_wal_recovered"}
 
 
 def check_inbox(settings: Settings, con, files: list, run_id: str) -> dict:
@@ -179,3 +182,19 @@ def fired_lines(settings: Settings, run_id: str | None = None) -> list[str]:
         "lock_retries": "曾等待其他运行的锁 / waited for another run's lock",
     }
     return [f"{label[metric]}: {detail} (run {rid})" for rid, metric, detail in rows]
+
+
+def failure_reason(settings: Settings, run_id: str) -> str:
+    """Why a run was refused (for a failure notice whose caller has no exception text)."""
+    if not settings.ledger_path.exists():
+        return ""
+    try:
+        with duckdb.connect(str(settings.ledger_path), read_only=True) as con:
+            row = con.execute(
+                """select detail from metrics where run_id = ? and metric = 'guard_fired'
+                   order by recorded_at desc limit 1""",
+                [run_id],
+            ).fetchone()
+    except duckdb.Error:
+        return ""
+    return _refusal(row[0].split(": ", 1)[-1]) if row else ""

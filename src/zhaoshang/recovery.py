@@ -108,8 +108,8 @@ def report_recoveries(settings: Settings, run_id: str) -> list[str]:
             alerts.notify_failure(
                 settings,
                 dag_id="zhaoshang_nightly",
-                run_id=run_id,
-                task_id="ledger_wal_recovery",
+                run_id=f"{run_id}:ledger_wal_recovery",  # its own alert key, not the night's
+                task_id="load_submissions",
                 error=message,
             )
             messages.append(message)
