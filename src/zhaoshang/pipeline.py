@@ -140,6 +140,8 @@ def run_nightly(
         report["publish"] = publish_warehouse(settings, run_id, logical_date)
         stage = "export_for_analysts"
         report["export"] = export_for_analysts(settings)
+    except locking.RunLocked:
+        raise  # another run is busy with the ledger: nothing to tell, nothing to touch
     except Exception as error:
         locking.release(settings, run_id)
         from zhaoshang.alerts import notify_failure
