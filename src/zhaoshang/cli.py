@@ -99,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     restore = sub.add_parser("restore", help="put a kept published warehouse back (history)")
     restore.add_argument("--stamp", help="history stamp (default: the latest); see --list")
     restore.add_argument("--list", action="store_true", help="list the kept stamps")
+    restore.add_argument(
+        "--drill",
+        action="store_true",
+        help="rebuild ledger and marts of a kept night from landing/ + history in a scratch "
+        "folder and compare hashes (nothing published is touched)",
+    )
     args = parser.parse_args(argv)
     _configure_logging()
     if args.command == "airflow-run":
@@ -116,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             print("\n".join(restore_module.available(loaded)) or "无 none")
             return 0
+        if args.drill:
+            result = restore_module.drill(loaded, args.stamp)
+            print(dump(result))
+            return 0 if result["ok"] else 1
         try:
             print(dump(restore_module.restore(loaded, args.stamp)))
         except (restore_module.NothingToRestore, RuntimeError) as error:

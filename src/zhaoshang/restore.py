@@ -68,3 +68,102 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# Ledger tables whose rows a drill rebuilds from the landing copies and compares.
+_ROW_TABLES = ("project_rows", "sheet_totals", "quarantine")
+_MART_TABLES = ("sector_summary", "size_band_summary", "unit_performance", "project_register")
+
+
+def _content_hash(con, sql: str, params=None) -> str:
+    import hashlib
+
+    frame = con.execute(sql, params or []).df()
+    frame = frame.sort_values(list(frame.columns), ignore_index=True) if len(frame) else frame
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
+def marts_hash(path: Path) -> str:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return "".join(_content_hash(con, f"select * from marts.{table}") for table in _MART_TABLES)
+
+
+def drill(settings: Settings, stamp: str | None = None, scratch: Path | None = None) -> dict:
+    """Restore drill (RELIABILITY G29, M18): rebuild the ledger and the marts of a kept night from
+    ``landing/`` and that night's inspection copy alone, in a scratch folder, and compare hashes.
+
+    The inspection copy's ``history.inbox_files`` says which landing copy sat at which inbox path
+    (with its mtime); they are put back there and the ordinary nightly run rebuilds everything.
+    """
+    import dataclasses
+    import tempfile
+    from datetime import date
+
+    import duckdb
+
+    from zhaoshang import guards, pipeline
+
+    stamps = available(settings)
+    chosen = stamp or (stamps[-1] if stamps else None)
+    if chosen is None:
+        raise NothingToRestore(
+            f"没有可演练的历史版本 / no kept warehouse in {settings.history_dir}"
+        )
+    analyst_copy = settings.history_dir / f"warehouse_{chosen}.duckdb"
+    inspection_copy = settings.history_dir / f"inspection_{chosen}.duckdb"
+    base = Path(scratch or tempfile.mkdtemp(prefix="zhaoshang-drill-"))
+    raw = base / "raw"
+    shutil.copytree(settings.reference_dir, raw / "reference")
+    (raw / "submissions").mkdir(parents=True)
+    with duckdb.connect(str(inspection_copy), read_only=True) as con:
+        placed = con.execute(
+            "select source_file, sha256, file_mtime from history.inbox_files where in_inbox"
+        ).fetchall()
+        logical = con.execute("select logical_date from audit.manifest").fetchone()[0]
+        submissions = [
+            r[0] for r in con.execute("select submission_id from history.submissions").fetchall()
+        ]
+    for source_file, sha256, mtime in placed:
+        target = raw / source_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(settings.landing_dir / f"{sha256}.xlsx", target)
+        if mtime is not None:
+            os.utime(target, (mtime.timestamp(), mtime.timestamp()))
+    scratch_settings = dataclasses.replace(
+        settings,
+        raw_dir=raw,
+        warehouse=base / "warehouse" / "zhaoshang.duckdb",
+        inspection_warehouse=None,
+        output_dir=base / "output",
+        state_dir=base / "state",
+        alert_to=(),
+        smtp_url=None,
+        allow_reset=False,
+    )
+    pipeline.run_nightly(
+        scratch_settings, logical if isinstance(logical, date) else None, run_id=f"drill_{chosen}"
+    )
+    rebuilt, kept = marts_hash(scratch_settings.warehouse), marts_hash(analyst_copy)
+    ledger_equal = True
+    with (
+        duckdb.connect(str(scratch_settings.ledger_path), read_only=True) as new,
+        duckdb.connect(str(settings.ledger_path), read_only=True) as live,
+    ):
+        for table in _ROW_TABLES:
+            sql = f"select * from {table} where submission_id in (select unnest(?::varchar[]))"
+            if _content_hash(new, sql, [submissions]) != _content_hash(live, sql, [submissions]):
+                ledger_equal = False
+    ok = rebuilt == kept and ledger_equal
+    with duckdb.connect(str(settings.ledger_path)) as con:
+        guards.record(con, f"drill_{chosen}", "restore_drill_ok", int(ok), f"stamp {chosen}")  # M18
+    if scratch is None:
+        shutil.rmtree(base, ignore_errors=True)
+    return {
+        "stamp": chosen,
+        "marts_equal": rebuilt == kept,
+        "ledger_equal": ledger_equal,
+        "files_restored": len(placed),
+        "ok": ok,
+    }
