@@ -11,52 +11,66 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export TZ := UTC
+# Beijing time in Airflow (the DAG's schedule and the UI's dates); DAGs start unpaused.
+export AIRFLOW__CORE__DEFAULT_TIMEZONE := Asia/Shanghai
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
+# VERBOSE=1 shows Airflow's, dbt's and GX's logs live (they always go to the log file).
+export VERBOSE
 
-.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean
+.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean sql report
 
-help:  ## list targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+help:  ## 列出所有目标 | list the targets
+	@echo "用法 / usage: make <目标 target>"
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:[^#]*## */\t/' | \
+	  awk -F'\t' '{ split($$2, t, " *[|] "); printf "  %-20s %s\n  %-20s %s\n", $$1, t[1], "", t[2] }'
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11 / Python 3.11 is required"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@echo "安装依赖（约 1-2 分钟）/ installing dependencies (1-2 min), log: $(VENV)/install.log"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@{ $(PY) -m pip install --disable-pip-version-check --no-deps -r requirements.lock && \
+	   $(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e . && \
+	   $(PY) -m pip check; } > $(VENV)/install.log 2>&1 || { tail -20 $(VENV)/install.log; exit 1; }
 	@# The sandbox sets PYTHONDONTWRITEBYTECODE=1: compile once so each process imports fast.
-	$(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null || true
-	$(PY) -m pip check
-	touch $(STAMP)
+	@$(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null 2>&1 || true
+	@touch $(STAMP)
 
-install: $(STAMP)  ## create .venv from requirements.lock (exact versions)
+install: $(STAMP)  ## 按 requirements.lock 建立 .venv | create .venv from requirements.lock (exact versions)
 
-run: $(STAMP)  ## run the nightly DAG through Airflow on the bundled sample inbox
-	$(PY) -m zhaoshang airflow-run
+run: $(STAMP)  ## 用样例收件箱经 Airflow 跑一次夜间作业（约 1 分钟）| run the nightly DAG on the bundled inbox (about 1 min)
+	@$(PY) -m zhaoshang airflow-run
 
-system-deps:  ## Debian packages the tests need (LibreOffice, Chromium, PostgreSQL, Redis, CJK fonts)
+system-deps:  ## 安装测试所需的 Debian 软件包 | Debian packages the tests need (LibreOffice, Chromium, PostgreSQL, Redis, CJK fonts)
 	@bash .ci/ensure-system-packages
 
-test: $(STAMP) system-deps  ## the whole test suite (real Airflow, dbt, GX, DuckDB, SMTP)
-	$(PY) -m pytest -q
+test: $(STAMP) system-deps  ## 全部测试（约 5-10 分钟）| the whole test suite, real Airflow, dbt, GX, DuckDB, SMTP (5-10 min)
+	$(PY) -m pytest --durations=15
 
-bench: $(STAMP)  ## ingestion / dbt / validation benchmarks (county-year, province-year)
+bench: $(STAMP)  ## 性能基准 | ingestion / dbt / validation benchmarks (county-year, province-year)
 	$(PY) -m zhaoshang.bench
 
-lint: $(STAMP)  ## ruff check + ruff format --check on the package, DAGs and tests
+lint: $(STAMP)  ## 代码规范检查 | ruff check + ruff format --check on the package, DAGs and tests
 	$(VENV)/bin/ruff check src dags tests
 	$(VENV)/bin/ruff format --check src dags tests
 
-lock: $(STAMP)  ## recompile requirements.lock (pinned, hashed) from requirements.in, keeping pins
+lock: $(STAMP)  ## 由 requirements.in 重新编译锁文件 | recompile requirements.lock (pinned, hashed), keeping pins
 	$(VENV)/bin/uv pip compile requirements.in -c requirements.lock --python-version 3.11 \
 	  --generate-hashes --allow-unsafe -o requirements.lock
 
-docs: $(STAMP)  ## dbt docs + GX Data Docs into the output dir (also done by each nightly run)
+docs: $(STAMP)  ## 生成 dbt 文档与数据质量文档 | dbt docs + GX Data Docs into the output dir
 	$(PY) -m zhaoshang docs
 
-airflow-standalone: $(STAMP)  ## Airflow UI + scheduler locally with the DAGs loaded (http://localhost:8080)
+sql: $(STAMP)  ## 分析用只读 SQL 命令行 | read-only SQL shell on the published warehouse
+	$(PY) -m zhaoshang sql
+
+report: $(STAMP)  ## 起草工作总结（YEAR=2021 MONTH=3 指定月份）| draft the work report (latest month, or YEAR= MONTH=)
+	$(PY) -m zhaoshang report $(if $(YEAR),--year $(YEAR) --month $(MONTH))
+
+airflow-standalone: $(STAMP)  ## 本机启动 Airflow 界面与调度器 | Airflow UI + scheduler on http://localhost:8080
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/airflow standalone
 
-sample: $(STAMP)  ## regenerate the bundled sample inbox in raw/
+sample: $(STAMP)  ## 重新生成样例收件箱 raw/ | regenerate the bundled sample inbox in raw/
 	$(PY) -m zhaoshang generate --out raw --months 1-6 --year 2021 --seed 7
 
-clean:  ## remove the local warehouse, outputs and Airflow home (not the venv)
+clean:  ## 删除本地仓库、输出与 Airflow 目录 | remove the warehouse, outputs and Airflow home (not .venv)
 	rm -rf warehouse output airflow_home

@@ -8,7 +8,9 @@
 Every night at 02:00 Asia/Shanghai: load new or changed unit reports from the inbox into the
 ledger (bad rows quarantined, bad files rejected), build the dbt marts, flag suspicious entries
 with Great Expectations, publish the warehouse by atomic rename only when all of that succeeded,
-write the analysts' Excel workbook and e-mail new flags to the inspection team. Each task is one call into the `zhaoshang` package.
+write the analysts' Excel workbook and the work report (.docx/.html), e-mail new flags to the
+inspection team and send each unit its receipt (回执). Each task is one call into the `zhaoshang`
+package.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ def notify_inspection_team(context) -> None:
     start_date=pendulum.datetime(2021, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
+    # The office expects the night to run once the project is deployed, without a click.
+    is_paused_upon_creation=False,
     default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
     on_failure_callback=notify_inspection_team,
     tags=["zhaoshang", "nightly"],
@@ -123,15 +127,28 @@ def zhaoshang_nightly():
 
         return pipeline.export_for_analysts(_settings())
 
+    @task
+    def write_report(_exported: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.write_report(_settings())
+
     @task(retries=0)
     def send_alerts(_published: dict) -> dict:
         from zhaoshang import pipeline
 
         return pipeline.send_alerts(_settings(), _run_id())
 
+    @task(retries=0)
+    def send_receipts(_published: dict) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.send_receipts(_settings(), _run_id())
+
     published = publish_warehouse(build_marts(validate_entries(build_features(load_submissions()))))
-    export_for_analysts(published)
+    write_report(export_for_analysts(published))
     send_alerts(published)
+    send_receipts(published)
 
 
 zhaoshang_nightly()

@@ -129,11 +129,64 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "W_CONTROL_CHARS": ("已去除不可见控制字符", "invisible control characters were removed"),
     "W_NO_TOTAL_ROW": ("表中没有“合计”行", "the sheet has no 合计 (total) row"),
+    "W_TOTAL_NOT_COMPUTED": (
+        "“合计”行的“{detail}”为公式但没有计算结果，未核对该列合计；请在Excel/WPS中打开并保存后重新提交",
+        "the 合计 row's {detail!s} is a formula without a computed value, so that total was not "
+        "checked; open and save the file in Excel/WPS, then resubmit",
+    ),
     "W_SUBTOTAL_ROW": (
         "第{detail}行为小计/合计行，未作为项目读取",
         "row {detail} is a subtotal/total row; not read as a project",
     ),
 }
+
+_RESAVE = "请把数据复制到县招商局下发的模板中，用Excel或WPS保存为 .xlsx 后重新报送。"
+_DATE_FIX = "请填写完整的日期，如 2021-03-05。"
+# What a unit does about each problem: the receipt (回执) prints it beside the message.
+HOW_TO_FIX_ZH: dict[str, str] = {
+    "E_EMPTY": "文件是空的，请重新保存并报送完整的文件。",
+    "E_ZIP_CORRUPT": "文件已损坏，请用Excel或WPS重新保存为 .xlsx 后报送。",
+    "E_NOT_XLSX_TEXT": "请用县招商局下发的模板填写，另存为“Excel 工作簿（.xlsx）”后报送，不要只改扩展名。",
+    "E_LEGACY_XLS": "请另存为 .xlsx 后报送。",
+    "E_ENCRYPTED": "请在Excel/WPS中取消文件密码后重新报送。",
+    "E_MACRO": "请另存为不含宏的 .xlsx 后报送。",
+    "E_UNSUPPORTED_FORMAT": _RESAVE,
+    "E_TOO_LARGE": _RESAVE,
+    "E_TOO_MANY_PARTS": _RESAVE,
+    "E_TOO_MANY_STRINGS": _RESAVE,
+    "E_XML_ENTITY": _RESAVE,
+    "E_BAD_CELL_REF": _RESAVE,
+    "E_RESOURCE_LIMIT": _RESAVE,
+    "E_UNREADABLE": _RESAVE,
+    "E_NO_DATA_SHEET": "请用模板填写，不要删除或改动表头。",
+    "E_MULTIPLE_DATA_SHEETS": "一个文件只保留一张填报表，其他月份或单位请分别报送。",
+    "E_TEMPLATE": "请用县招商局下发的模板，补齐缺少的表头列。",
+    "E_DUP_HEADER": "请删除重复的列。",
+    "E_NO_UNIT": "请在“填报单位：”后填写本单位名称（用下发给本单位的模板即已填好）。",
+    "E_UNKNOWN_UNIT": "请按县单位名册填写单位名称（用下发给本单位的模板即已填好）。",
+    "E_NO_PERIOD": "请在“报告期：”后填写年月，如 2021年3月。",
+    "E_PERIOD": "报告期应为所报的月份，如 2021年3月，不能晚于当月。",
+    "E_REQUIRED": "请补填该栏目（带 * 的栏目必须填写）。",
+    "E_NUMBER": "请只填数字（单位见表头），不要写文字。",
+    "E_NEGATIVE": "金额不能为负数，请更正。",
+    "E_AMOUNT_NOT_EXACT": "请填写确切金额，不要写范围、“约”或“待定”。",
+    "E_CURRENCY": "请折算为人民币万元后填写（外资金额另填“利用外资（万美元）”）。",
+    "E_DATE_INVALID": _DATE_FIX,
+    "E_DATE_AMBIGUOUS": _DATE_FIX,
+    "E_DATE_RANGE": _DATE_FIX,
+    "E_ENUM": "请从下拉列表中选择规定的值。",
+    "E_FORMULA_NO_VALUE": "请在Excel/WPS中打开文件并保存后重新报送，或把公式改为数值。",
+    "E_CELL_ERROR": "请更正公式错误（如 #DIV/0!、#REF!），或直接填写数值。",
+    "E_VALUE_TOO_LONG": "请精简该单元格的内容。",
+    "E_DUP_ROW": "同一行填了两次，请删除重复的行。",
+    "E_MERGED_VALUE": "请取消数据区的合并单元格，每个项目单独填一行。",
+}
+
+
+def how_to_fix(codes: str | None) -> str:
+    """The fix for one code or several joined with ；(a row with more than one problem)."""
+    parts = [HOW_TO_FIX_ZH.get(c.strip(), "") for c in (codes or "").split("；")]
+    return "".join(dict.fromkeys(p for p in parts if p))
 
 
 def mask_pii(text: str) -> str:

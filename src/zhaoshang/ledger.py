@@ -115,7 +115,7 @@ def load_new_submissions(
             if pending is not None:
                 pending.result()
     log.info(
-        "load: %d files seen, %d new, %d loaded, %d rejected; rows read %d = loaded %d + quarantined %d + blank %d",
+        "load: %d files seen, %d new: %d accepted (later reports of a month supersede earlier ones in the marts), %d rejected; rows read %d = loaded %d + quarantined %d + blank %d",
         summary.files_seen,
         summary.files_new,
         summary.files_loaded,

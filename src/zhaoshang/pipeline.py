@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from zhaoshang import guards, ledger, locking, publish, recovery, transform
+from zhaoshang.progress import tracked
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def work_dir(settings: Settings, run_id: str) -> Path:
     return path
 
 
+@tracked
 def load_submissions(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
     """Stage 1: new or changed inbox files -> ledger rows, quarantine and rejections."""
     lock = locking.hold(settings, run_id)  # the whole run is the only writer (zhaoshang.locking)
@@ -52,6 +54,7 @@ def load_submissions(settings: Settings, run_id: str, logical_date: date | None 
     return summary.as_dict()
 
 
+@tracked
 def build_features(settings: Settings, run_id: str) -> dict:
     """Stage 2: dbt pass 1 (seeds, staging, intermediate incl. data-quality features)."""
     locking.hold(settings, run_id)
@@ -65,6 +68,7 @@ def build_features(settings: Settings, run_id: str) -> dict:
     return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
 
 
+@tracked
 def validate_entries(settings: Settings, run_id: str) -> dict:
     """Stage 3: Great Expectations judges the features; flags go to dq.gx_flags."""
     from zhaoshang import quality
@@ -73,6 +77,7 @@ def validate_entries(settings: Settings, run_id: str) -> dict:
     return quality.validate(publish.build_path(settings, run_id), run_id, settings)
 
 
+@tracked
 def build_marts(settings: Settings, run_id: str) -> dict:
     """Stage 4: dbt pass 2 (marts and audit) and the dbt docs site."""
     locking.hold(settings, run_id)
@@ -83,6 +88,7 @@ def build_marts(settings: Settings, run_id: str) -> dict:
     return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
 
 
+@tracked
 def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
     """Stage 5: guards, checks, checkpoint and atomic rename of the analysts' and inspection files."""
     locking.hold(settings, run_id)
@@ -104,6 +110,7 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
     }
 
 
+@tracked
 def export_for_analysts(settings: Settings) -> dict:
     """Stage 6a: the month's Excel workbook for analysts, from the published warehouse."""
     from zhaoshang import exports
@@ -111,14 +118,35 @@ def export_for_analysts(settings: Settings) -> dict:
     return exports.write_monthly_workbook(settings)
 
 
+@tracked
+def write_report(settings: Settings) -> dict:
+    """Stage 6b: the work report (.docx, .html, charts) for the latest month, and the index page."""
+    from zhaoshang import report
+    from zhaoshang.report import index
+
+    written = report.write_report(settings)
+    written["index"] = str(index.write_index(settings))
+    written["paths"] = [p for p in (written.get("docx"), written["index"]) if p]
+    return written
+
+
+@tracked
 def send_alerts(settings: Settings, run_id: str) -> dict:
     """Stage 6: new flags -> outbox -> e-mail (or a file in the output dir). Never fails the run."""
     from zhaoshang import alerts
 
+    return alerts.run_after_publish(settings, run_id)
+
+
+@tracked
+def send_receipts(settings: Settings, run_id: str) -> dict:
+    """Stage 6c: each unit's receipt (回执) -> feedback dir and outbox -> e-mail. Never fails."""
+    from zhaoshang import feedback
+
     try:
-        return alerts.run_after_publish(settings, run_id)
+        return feedback.run_after_publish(settings, run_id)
     finally:
-        locking.release(settings, run_id)  # the run's last stage that writes the ledger
+        locking.release(settings, run_id)  # the run's last stage (it writes the ledger's outbox)
 
 
 def run_nightly(
@@ -140,6 +168,8 @@ def run_nightly(
         report["publish"] = publish_warehouse(settings, run_id, logical_date)
         stage = "export_for_analysts"
         report["export"] = export_for_analysts(settings)
+        stage = "write_report"
+        report["report"] = write_report(settings)
     except locking.RunLocked:
         raise  # another run is busy with the ledger: nothing to tell, nothing to touch
     except Exception as error:
@@ -152,6 +182,7 @@ def run_nightly(
         )
         raise
     report["alerts"] = send_alerts(settings, run_id)
+    report["receipts"] = send_receipts(settings, run_id)
     return report
 
 
@@ -182,8 +213,22 @@ def regenerate_docs(settings: Settings) -> dict:
     }
 
 
-def run_summary(settings: Settings) -> str:
-    """The short summary `make run` prints, read from the published warehouse."""
+FILE_STATUS_LABELS = {
+    "loaded": "入库 loaded",
+    "superseded": "被替代 superseded",
+    "rejected": "拒收 rejected",
+    "duplicate": "重复 duplicate",
+    "withdrawn": "已撤回 withdrawn",
+}
+
+
+def run_summary(
+    settings: Settings, stages: dict[str, dict] | None = None, elapsed_s: float | None = None
+) -> str:
+    """The short summary `make run` prints: counts from the published warehouse (one source,
+    so they add up), then every output the night wrote and what happened to the alerts."""
+    from zhaoshang import progress
+
     lines = []
     with publish.open_published(settings) as con:
         files = dict(
@@ -199,12 +244,11 @@ def run_summary(settings: Settings) -> str:
         ).fetchall()
         manifest = con.execute("select run_id from audit.manifest").fetchone()[0]
     total = sum(files.values())
-    lines.append(f"运行 / run: {manifest}")
-    lines.append(
-        f"文件 / files: 共 seen {total}，入库 loaded {files.get('loaded', 0)}，"
-        f"被替代 superseded {files.get('superseded', 0)}，拒收 rejected {files.get('rejected', 0)}，"
-        f"重复 duplicate {files.get('duplicate', 0)}"
-    )
+    took = f"，用时 took {elapsed_s:.0f} s" if elapsed_s is not None else ""
+    lines.append(f"运行 / run: {manifest}{took}")
+    parts = [f"{label} {files[s]}" for s, label in FILE_STATUS_LABELS.items() if files.get(s)]
+    parts += [f"{s} {n}" for s, n in files.items() if s not in FILE_STATUS_LABELS]
+    lines.append(f"文件 / files: 共 seen {total} = " + " + ".join(parts or ["0"]))
     lines.append(
         f"行 / rows: 读取 read {rows[0]} = 入库 loaded {rows[1]} + 隔离 quarantined {rows[2]}"
         f" + 空行 blank {rows[3]}"
@@ -213,7 +257,27 @@ def run_summary(settings: Settings) -> str:
     lines.extend(guards.fired_lines(settings, manifest))
     lines.append(f"数据仓库 / warehouse: {settings.warehouse}")
     lines.append(f"督查组数据库 / inspection warehouse: {settings.inspection_path}")
-    lines.append(f"输出 / outputs: {settings.output_dir}")
+    stages = stages or {}
+    shown = {str(settings.warehouse), str(settings.inspection_path)}
+    for stage, path in progress.iter_output_paths(stages):
+        if path in shown:
+            continue
+        shown.add(path)
+        zh, en = progress.STAGE_LABELS.get(stage, (stage, stage))
+        lines.append(f"{zh} / {en}: {path}")
+    if "send_alerts" in stages:
+        outcome = progress.alert_outcome(stages["send_alerts"].get("result") or {})
+        lines.append(
+            f"督查提醒 / alerts: {outcome}（副本 copies: {settings.output_dir / 'alerts'}）"
+        )
+    if "send_receipts" in stages:
+        receipts = (stages["send_receipts"].get("result") or {}).get("receipts") or []
+        emailed = sum(1 for r in receipts if r.get("emailed"))
+        lines.append(
+            f"单位回执 / receipts: {len(receipts)} 份（邮件 e-mailed {emailed}）"
+            f" -> {settings.output_dir / 'feedback'}"
+        )
+    lines.append(f"输出目录 / outputs: {settings.output_dir}")
     return "\n".join(lines)
 
 

@@ -337,6 +337,12 @@ def open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(settings.warehouse), read_only=True)
 
 
+def full_path(settings: Settings) -> Path:
+    """The published file with everything (the inspection team's), for the pipeline's own
+    readers that need quarantine or evidence (receipts, the data-quality page, alerts)."""
+    return settings.inspection_path if settings.inspection_path.exists() else settings.warehouse
+
+
 def open_inspection(settings: Settings) -> duckdb.DuckDBPyConnection:
     """The inspection team's file, read-only."""
-    return duckdb.connect(str(settings.inspection_path), read_only=True)
+    return duckdb.connect(str(full_path(settings)), read_only=True)

@@ -50,6 +50,7 @@ class ColumnSpec:
     required: bool
     is_pii: bool
     is_optional_column: bool
+    description_zh: str = ""
 
 
 @lru_cache(maxsize=4)
@@ -63,6 +64,7 @@ def column_map(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[ColumnSpec, ...]:
             required=r["required"] == "true",
             is_pii=r["is_pii"] == "true",
             is_optional_column=r["is_optional_column"] == "true",
+            description_zh=r.get("description_zh") or "",
         )
         for r in _read_csv(rules_dir / "column_map.csv")
     )
@@ -108,6 +110,12 @@ def export_columns(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str
 
 
 @lru_cache(maxsize=4)
+def rule_words(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, str]:
+    """Each flag rule in the office's words (OLD_AS_NEW -> 以旧充新), from dq_rules.csv."""
+    return {r["rule"]: r["rule_zh"] for r in _read_csv(rules_dir / "dq_rules.csv")}
+
+
+@lru_cache(maxsize=4)
 def rule_parameters(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, str]:
     return {r["parameter"]: r["value"] for r in _read_csv(rules_dir / "rule_parameters.csv")}
 
@@ -120,9 +128,25 @@ class Unit:
     year: int
     target_funds_wan: float
     target_projects: int
+    # Optional columns: where the unit's receipt (回执) is e-mailed, and whether it is at all.
+    contact_email: str | None = None
+    feedback: bool = True
 
 
 UNITS_COLUMNS = ("unit_name", "unit_type", "aliases", "year", "target_funds_wan", "target_projects")
+OPTIONAL_UNITS_COLUMNS = ("contact_email", "feedback")
+_EMAIL = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+")
+
+
+def _feedback_switch(text: str) -> bool | None:
+    """units.csv ``feedback``: empty means on; on/off or any yes_no alias (是/否/Y/N...)."""
+    key = normalize_key(text)
+    if not key:
+        return True
+    if key in ("ON", "OFF"):
+        return key == "ON"
+    value = value_aliases().get("yes_no", {}).get(key)
+    return None if value is None else value == "是"
 
 
 class ReferenceDataError(ValueError):
@@ -152,6 +176,7 @@ def load_units(units_csv: Path) -> list[Unit]:
         )
     units = []
     for line, r in enumerate(rows, start=2):
+        contact = _feedback_columns(r, units_csv.name, line)
         try:
             units.append(
                 Unit(
@@ -161,6 +186,7 @@ def load_units(units_csv: Path) -> list[Unit]:
                     year=int(r["year"]),
                     target_funds_wan=float(r.get("target_funds_wan") or 0),
                     target_projects=int(float(r.get("target_projects") or 0)),
+                    **contact,
                 )
             )
         except ValueError:
@@ -169,6 +195,22 @@ def load_units(units_csv: Path) -> list[Unit]:
                 "year or target is not a number"
             ) from None
     return units
+
+
+def _feedback_columns(row: dict[str, str], file_name: str, line: int) -> dict:
+    email = normalize_text(row.get("contact_email") or "")
+    if email and not _EMAIL.fullmatch(email):
+        raise ReferenceDataError(
+            f"{file_name} 第{line}行 contact_email 列不是有效的电子邮件地址 / {file_name} row "
+            f"{line}, column contact_email: not an e-mail address"
+        )
+    feedback = _feedback_switch(row.get("feedback") or "")
+    if feedback is None:
+        raise ReferenceDataError(
+            f"{file_name} 第{line}行 feedback 列应为 on/off（或 是/否） / {file_name} row {line}, "
+            "column feedback: use on/off (or 是/否)"
+        )
+    return {"contact_email": email or None, "feedback": feedback}
 
 
 class UnitResolver:

@@ -91,7 +91,7 @@ def marts_hash(path: Path) -> str:
 
 
 def drill(settings: Settings, stamp: str | None = None, scratch: Path | None = None) -> dict:
-    """Restore drill (RELIABILITY G29, M18): rebuild the ledger and the marts of a kept night from
+    """Restore drill: rebuild the ledger and the marts of a kept night from
     ``landing/`` and that night's inspection copy alone, in a scratch folder, and compare hashes.
 
     The inspection copy's ``history.inbox_files`` says which landing copy sat at which inbox path

@@ -158,6 +158,17 @@ def load() -> Settings:
     )
 
 
+def progress_file() -> Path | None:
+    """Where stages report progress for the terminal (set by ``airflow-run``); None = nowhere."""
+    value = os.environ.get("ZHAOSHANG_PROGRESS_FILE")
+    return Path(value) if value else None
+
+
+def verbose() -> bool:
+    """``VERBOSE=1``: show Airflow's, dbt's and GX's own logs live instead of only in the log file."""
+    return (os.environ.get("VERBOSE") or "").strip().lower() in {"1", "true", "yes"}
+
+
 def parse_smtp_url(url: str, sender: str) -> SmtpSettings:
     """``smtp://user:pass@host:port`` (plain or STARTTLS with ?starttls=1) or ``smtps://`` (SSL)."""
     parts = urlsplit(url)

@@ -114,16 +114,19 @@ def build(
 
 
 def generate_docs(settings: Settings, build_db: Path, work_dir: Path) -> Path | None:
-    """``dbt docs generate`` into ``<output>/dbt_docs`` (static site analysts can open)."""
+    """``dbt docs generate --static`` into ``<output>/dbt_docs``: one file that opens offline."""
     # --no-compile: the manifest of the build just run is reused; only the catalog is queried.
-    result = run_dbt(settings, build_db, ["docs", "generate", "--no-compile"], work_dir)
+    # --static: manifest and catalog inlined, so the page opens from file:// with no server.
+    result = run_dbt(settings, build_db, ["docs", "generate", "--no-compile", "--static"], work_dir)
     target = settings.state_dir / "dbt_target"
     if result.returncode != 0 or not (target / "index.html").exists():
         log.warning("dbt docs generate failed: %s", result.failures[:3])
         return None
     out = settings.output_dir / "dbt_docs"
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("index.html", "manifest.json", "catalog.json"):
+    static = target / "static_index.html"
+    shutil.copyfile(static if static.exists() else target / "index.html", out / "index.html")
+    for name in ("manifest.json", "catalog.json"):
         if (target / name).exists():
             shutil.copyfile(target / name, out / name)
     return out

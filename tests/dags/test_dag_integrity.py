@@ -25,6 +25,8 @@ def test_nightly_schedule_and_safety_settings():
     dag = _dagbag().dags["zhaoshang_nightly"]
     assert dag.timetable.expression == "0 2 * * *"
     assert str(dag.timetable.timezone) == "Asia/Shanghai"  # 02:00 Beijing time, not UTC
+    assert str(dag.timezone) == "Asia/Shanghai"
+    assert dag.is_paused_upon_creation is False  # runs once deployed, nobody has to unpause it
     assert dag.catchup is False
     assert dag.max_active_runs == 1  # DuckDB has one writer
     assert dag.on_failure_callback is not None
@@ -35,12 +37,20 @@ def test_nightly_schedule_and_safety_settings():
         "build_marts",
         "publish_warehouse",
         "send_alerts",
-    ]  # export_for_analysts runs beside send_alerts
-    assert {t.task_id for t in dag.tasks} == {*order, "export_for_analysts"}
+    ]  # export_for_analysts (then write_report) and send_receipts run beside send_alerts
+    assert {t.task_id for t in dag.tasks} == {
+        *order,
+        "export_for_analysts",
+        "write_report",
+        "send_receipts",
+    }
     assert "export_for_analysts" in dag.get_task("publish_warehouse").downstream_task_ids
+    assert "write_report" in dag.get_task("export_for_analysts").downstream_task_ids
+    assert "send_receipts" in dag.get_task("publish_warehouse").downstream_task_ids
     for upstream, downstream in itertools.pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids
-    assert all(t.retries >= 1 for t in dag.tasks if t.task_id != "send_alerts")
+    never_retried = {"send_alerts", "send_receipts"}  # they never fail; the outbox retries
+    assert all(t.retries >= 1 for t in dag.tasks if t.task_id not in never_retried)
 
 
 def test_dag_file_does_no_work_at_import():

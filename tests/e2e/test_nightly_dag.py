@@ -275,9 +275,12 @@ def test_analysts_get_the_latest_month_as_an_excel_workbook(nightly):
     settings = nightly["settings"]
     year, month = max((p.year, p.month) for p in nightly["truth"].periods)
     workbook = openpyxl.load_workbook(export_path(settings, year, month), read_only=True)
-    assert workbook.sheetnames == ["按产业", "按规模", "单位考核", "项目台账"]
-    sectors = {r[0]: r[2] for r in workbook["按产业"].iter_rows(min_row=2, values_only=True)}
+    assert workbook.sheetnames == ["按产业", "按规模", "单位考核", "本年新引进", "续建", "疑点"]
+    # row 1 title, row 2 as-of line, row 3 headings, then data and a 合计 row
+    sectors = {r[0]: r[2] for r in workbook["按产业"].iter_rows(min_row=4, values_only=True)}
     for sector, fig in nightly["truth"].period(year, month).sectors.items():
         assert sectors[sector] == pytest.approx(fig.funds_wan)
-    units = list(workbook["单位考核"].iter_rows(min_row=2, values_only=True))
+    units = [
+        r for r in workbook["单位考核"].iter_rows(min_row=4, values_only=True) if "合计" not in r
+    ]
     assert len(units) == len(nightly["truth"].period(year, month).units)

@@ -109,12 +109,19 @@ def night(module_env, airflow_db, smtp):
         timeout=900,
         check=False,
     )
-    return {
-        "returncode": run.returncode,
-        "planted": planted,
-        "settings": settings_module.load(),
-        "logs": run.stdout + run.stderr,
-    }
+    settings = settings_module.load()
+    # make run keeps Airflow's, dbt's and GX's output in a log file and splits the task logs
+    # where the Airflow UI reads them: all of it is log.
+    log_files = [
+        p
+        for folder in (settings.state_dir / "logs", Path(os.environ["AIRFLOW_HOME"]) / "logs")
+        if folder.exists()
+        for p in folder.rglob("*")
+        if p.is_file()
+    ]
+    logs = run.stdout + run.stderr
+    logs += "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in log_files)
+    return {"returncode": run.returncode, "planted": planted, "settings": settings, "logs": logs}
 
 
 def _leaks(text: str) -> list[str]:

@@ -1,12 +1,20 @@
 {#-
     "Now" comes from the inbox, not the clock (DATA_CONTRACT §5): for each year the active
-    submissions cover, every month from January to the latest month any unit reported.
+    submissions cover, every month from January to the latest month any unit reported; the
+    first year starts at the first month any unit reported (no empty months before it).
 -#}
 with
 
 submissions as (
 
     select * from {{ ref('stg_ledger__submissions') }}
+
+),
+
+first_reported as (
+
+    select min(make_date(year, month, 1)) as first_period
+    from submissions
 
 ),
 
@@ -41,6 +49,8 @@ final as (
         month / 12.0 as elapsed_share,
         round(month * 100.0 / 12, 4) as elapsed_pct
     from months
+    where make_date(year, cast(month as integer), 1)
+        >= (select first_reported.first_period from first_reported)
 
 )
 

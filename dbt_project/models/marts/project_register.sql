@@ -17,6 +17,12 @@ first_reported as (
 
 ),
 
+size_bands as (
+
+    select * from {{ ref('size_bands') }}
+
+),
+
 funds_to_date as (
 
     select
@@ -51,6 +57,7 @@ final as (
         latest_report.unit_name,
         latest_report.sector,
         latest_report.size_band,
+        size_bands.label_zh as size_band_zh,
         latest_report.is_major,
         latest_report.project_kind,
         latest_report.project_status,
@@ -84,6 +91,8 @@ final as (
         on latest_report.project_id = first_reported.project_id
     inner join funds_to_date
         on latest_report.project_id = funds_to_date.project_id
+    left join size_bands
+        on latest_report.size_band = size_bands.size_band
 
 )
 

@@ -26,7 +26,13 @@ from zhaoshang.alerts.delivery import (
     smtp_transport,
     write_copy,
 )
-from zhaoshang.alerts.outbox import Alert, alerted_keys, ensure_tables, queue_alert
+from zhaoshang.alerts.outbox import (
+    Alert,
+    alerted_keys,
+    connect_waiting,
+    ensure_tables,
+    queue_alert,
+)
 from zhaoshang.alerts.sources import decisions_csv, open_flags, read_decisions, read_flags
 from zhaoshang.errors import mask_pii
 from zhaoshang.settings import Settings
@@ -83,10 +89,10 @@ def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None
     """After publishing: alert new flags, then deliver everything pending. Returns a status."""
     try:
         # The inspection file has the flags' full evidence; the analysts' file is masked again.
-        source = settings.inspection_path
-        flags = read_flags(source if source.exists() else settings.warehouse)
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.ledger_path)) as con:
+        from zhaoshang.publish import full_path
+
+        flags = read_flags(full_path(settings))
+        with connect_waiting(settings.ledger_path) as con:
             ensure_tables(con)
             queued = queue_new_flags(con, settings, run_id, flags)
             delivery = deliver_pending(settings, con=con, send=send)

@@ -12,9 +12,11 @@ value, error cells, the 1904 date system).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import python_calamine
@@ -57,6 +59,7 @@ from zhaoshang.excel.values import (
     raw_text,
 )
 
+_COLUMN_SUM = re.compile(r"=?SUM\(\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)\)")
 RAW_VALUE_CHARS = 200  # quarantine keeps raw values this long (masked)
 # Free text keeps its punctuation (，。) and line breaks; names, codes and enums are NFKC-normalised
 # as identity needs them (contract §4 "as reported").
@@ -575,6 +578,13 @@ class _RowReader:
             if not column.name.endswith("_wan"):
                 continue
             raw = row[column.index]
+            if raw == "" and (row_number, column.index + 1) in self.structure.formula_without_value:
+                raw = self._computed_sum(row_number, column)
+                if raw is None:
+                    self.warnings.append(
+                        self._problem("W_TOTAL_NOT_COMPUTED", column, row_number, "", column.header)
+                    )
+                    continue
             result = column.converter.convert(raw)
             if isinstance(result, CellError):
                 problems.append(
@@ -585,6 +595,29 @@ class _RowReader:
                 result = None
             values[column.name] = result.value if isinstance(result, Flagged) else result
         return ParsedRow(row_number, values, problems, self._raw_values(row))
+
+    def _computed_sum(self, row_number: int, column: _Column) -> str | None:
+        """A 合计 cell's ``=SUM(L4:L33)`` that no program computed (a file saved by openpyxl or a
+        script), evaluated as Excel would: the numbers of that column's range, text ignored.
+
+        None for any other formula, or when a cell of the range has no value itself.
+        """
+        formula = self.structure.formula_text.get((row_number, column.index + 1), "")
+        m = _COLUMN_SUM.fullmatch(formula.upper().replace(" ", ""))
+        letter = column_letter(column.index + 1)
+        if not m or m.group(1) != letter or m.group(3) != letter:
+            return None
+        first, last = sorted((int(m.group(2)), int(m.group(4))))
+        if first <= row_number <= last:
+            return None  # circular
+        total = Decimal(0)
+        for r in range(first, min(last, len(self.grid)) + 1):
+            if (r, column.index + 1) in self.special:
+                return None
+            value = self.grid[r - 1][column.index]
+            if value.__class__ in (int, float):
+                total += Decimal(repr(value))
+        return format(total, "f")
 
     def _raw_values(self, row: list[object]) -> dict[str, str]:
         out = {}

@@ -218,6 +218,9 @@ def classify(
     key = normalize_key(first_text)
     if _FOOTER.match(key):
         return RowKind.FOOTER
+    if single_wide and _is_total_label(first_text):
+        # 合计 merged across the label columns, its SUM cells empty to calamine (no cached value)
+        return RowKind.TOTAL
     if single_wide or (non_empty == 1 and _NUMBERED_NOTE.fullmatch(key)):
         return RowKind.NOTE
     for cell in row[:4]:
@@ -230,6 +233,11 @@ def classify(
     if non_empty <= 2 and _SECTION.fullmatch(key):
         return RowKind.NOTE
     return RowKind.PROJECT
+
+
+def _is_total_label(text: str) -> bool:
+    m = _TOTAL.fullmatch(normalize_key(text).rstrip(":"))
+    return m is not None and m.group(1) in ("合计", "总计", "总合计")
 
 
 def is_blank_cell(value: object) -> bool:

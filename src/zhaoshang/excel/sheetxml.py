@@ -26,6 +26,7 @@ _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 _ATTR_R = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)(\d*)["']""")
 _VALUE_TEXT = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>([^<]*)<")
 _HIDDEN = re.compile(rb"""hidden\s*=\s*["'](?:1|true)["']""")
+_FORMULA_TEXT = re.compile(rb"<(?:[\w.-]+:)?f(?:\s[^>]*)?>([^<]{1,200})<")
 _ERROR_TYPE = re.compile(rb"""t=(?:"e"|'e')""")  # a literal start lets the engine skip ahead fast
 
 
@@ -43,6 +44,9 @@ class SheetStructure:
 
     hidden_rows: set[int] = field(default_factory=set)
     formula_without_value: set[tuple[int, int]] = field(default_factory=set)
+    # The formula text of those cells (up to 200 chars): a 合计 row's =SUM(L4:L33)
+    # can then be evaluated from the sheet's own cells (a file saved by a tool never computed it).
+    formula_text: dict[tuple[int, int], str] = field(default_factory=dict)
     error_cells: dict[tuple[int, int], str] = field(default_factory=dict)
     protected: bool = False
     beyond_limits: str | None = None  # first cell holding a value beyond max_rows/max_columns
@@ -202,10 +206,14 @@ def _scan_formulas(data: bytes, prefix: bytes, out: SheetStructure) -> None:
             start = data.rfind(open_cell, 0, start)
         if start < 0:
             continue
-        if not _has_cached_value(data, start, _cell_end(data, start, prefix), prefix):
+        end = _cell_end(data, start, prefix)
+        if not _has_cached_value(data, start, end, prefix):
             position = _cell_position(data, start, prefix)
             if position:
                 out.formula_without_value.add(position)
+                text = _FORMULA_TEXT.search(data, start, end)
+                if text:
+                    out.formula_text[position] = text.group(1).decode("utf-8", "replace")
 
 
 def _scan_errors(data: bytes, prefix: bytes, out: SheetStructure) -> None:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from zhaoshang.bilingual_cli import make_parser
 from zhaoshang.generate.inbox import generate_inbox
 from zhaoshang.generate.scenario import (
     ALL_BAD_FILES,
@@ -76,39 +77,57 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m zhaoshang.generate",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = make_parser(
+        "python -m zhaoshang generate",
+        "生成已知答案的样例收件箱：units.csv 与各单位月报，含埋设的疑点和坏文件。",
+        "Write a sample inbox with known answers: units.csv and the units' monthly reports,\n"
+        "with planted anomalies and bad files.",
     )
     parser.add_argument(
         "--out",
         required=True,
         type=Path,
-        help="inbox folder (reference/ and submissions/ go below it)",
+        help="收件箱目录（其下写 reference/ 与 submissions/）/ inbox folder (reference/ and submissions/ go below it)",
     )
-    parser.add_argument("--scenario", choices=sorted(PRESETS), default="anomalies")
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--year", type=int, help="main year (small, anomalies, province_year)")
-    parser.add_argument("--months", type=parse_months, help="main-year months, e.g. 1-6 or 1,2,3")
-    parser.add_argument("--units", type=int, help="number of units (small, anomalies)")
-    parser.add_argument("--counties", type=int, help="number of counties (province_year)")
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(PRESETS),
+        default="anomalies",
+        help="场景 / scenario (default: anomalies)",
+    )
+    parser.add_argument("--seed", type=int, help="随机种子 / random seed")
+    parser.add_argument(
+        "--year", type=int, help="主年份 / main year (small, anomalies, province_year)"
+    )
+    parser.add_argument(
+        "--months",
+        type=parse_months,
+        help="主年份的月份，如 1-6 或 1,2,3 / months, e.g. 1-6 or 1,2,3",
+    )
+    parser.add_argument("--units", type=int, help="单位数 / number of units (small, anomalies)")
+    parser.add_argument("--counties", type=int, help="县数 / number of counties (province_year)")
     parser.add_argument(
         "--all-bad-files",
         action="store_true",
-        help="anomalies: every bad-file kind (incl. the zip bomb)",
+        help="各类坏文件各一（含压缩炸弹）/ every bad-file kind (incl. the zip bomb)",
     )
     parser.add_argument(
-        "--bomb-mb", type=int, help="uncompressed size of the zip bomb (default 300)"
+        "--bomb-mb",
+        type=int,
+        help="压缩炸弹解压后大小 MB / zip bomb size when inflated, MB (default 300)",
     )
-    parser.add_argument("--truth", type=Path, help="write the full truth as JSON here")
     parser.add_argument(
-        "--no-readme", action="store_true", help="do not write DIR/README.md (the truth summary)"
+        "--truth", type=Path, help="把完整答案写成 JSON / write the full truth as JSON here"
+    )
+    parser.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="不写 DIR/README.md / do not write DIR/README.md (the truth summary)",
     )
     parser.add_argument(
         "--force",
         action="store_true",
-        help="replace DIR/submissions even if not written by the generator",
+        help="即使不是生成器写的也替换 / replace DIR/submissions even if not written by the generator",
     )
     args = parser.parse_args(argv)
 

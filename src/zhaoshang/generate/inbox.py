@@ -41,7 +41,7 @@ from zhaoshang.generate.plan import (
     plan_random,
 )
 from zhaoshang.generate.reports import Report, build_reports
-from zhaoshang.generate.roster import TOWNSHIP, UnitSpec, county_roster
+from zhaoshang.generate.roster import TOWNSHIP, UnitSpec, contact_email, county_roster
 from zhaoshang.generate.scenario import Scenario
 from zhaoshang.generate.truth import (
     AnomalyTruth,
@@ -337,6 +337,7 @@ def write_county(out_dir: Path, scenario: Scenario, index: int) -> CountyOutput:
                     "target_funds_wan": tf,
                     "target_projects": tp,
                 }
+                | ({"contact_email": contact_email(u.unit_name)} if scenario.contact_emails else {})
             )
     blank = {
         u.unit_name
@@ -390,14 +391,24 @@ def _write_counties(out_dir: Path, scenario: Scenario, workers: int | None) -> l
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
+    from tqdm import tqdm
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        written = pool.map(
+            write_county,
+            [out_dir] * scenario.counties,
+            [scenario] * scenario.counties,
+            range(scenario.counties),
+            chunksize=4,
+        )
+        # A bar only on a terminal (disable=None): logs and tests stay clean.
         return list(
-            pool.map(
-                write_county,
-                [out_dir] * scenario.counties,
-                [scenario] * scenario.counties,
-                range(scenario.counties),
-                chunksize=4,
+            tqdm(
+                written,
+                total=scenario.counties,
+                desc="生成 / writing",
+                unit="县 county",
+                disable=None,
             )
         )
 
@@ -567,6 +578,7 @@ def _record(
 
 def _write_units(path: Path, unit_rows: list[dict]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=UNITS_COLUMNS)
+        extra = [c for c in ("contact_email", "feedback") if any(c in u for u in unit_rows)]
+        writer = csv.DictWriter(f, fieldnames=[*UNITS_COLUMNS, *extra])
         writer.writeheader()
         writer.writerows(unit_rows)

@@ -255,3 +255,10 @@ SMALL_UNITS = (
     "烟草局",
     "信访局",
 )
+
+
+def contact_email(unit_name: str, domain: str = "units.zhaoshang.example") -> str:
+    """A stable, ASCII-only invented address for a unit (its receipts go there)."""
+    import hashlib
+
+    return f"u{hashlib.sha256(unit_name.encode()).hexdigest()[:10]}@{domain}"

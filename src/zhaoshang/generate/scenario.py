@@ -129,6 +129,7 @@ class Scenario:
     county_code: str = DEFAULT_COUNTY_CODE
     truth_rows: bool = True  # keep every row in the truth (off for the province benchmark)
     bomb_mb: int = 300  # uncompressed size of the zip-bomb bad file
+    contact_emails: bool = False  # units.csv gets contact_email (receipts are e-mailed)
 
     @property
     def main_year(self) -> int:

@@ -31,8 +31,8 @@ def render_readme(truth: Truth, command: list[str]) -> str:
         f"Regenerate: `{' '.join(command)}`",
         "",
         (
-            "Synthetic data (names, codes, phone numbers are invented). The layout follows the data "
-            "contract (§2 units.csv, §3 the monthly form, with the clerks' variations); the answers below are "
+            "Synthetic data (names, codes, phone numbers are invented). The layout is the county's: "
+            "units.csv (the roster and targets) and the monthly form, with the clerks' variations; the answers below are "
             "computed from the rows written. Tests generate their own inbox and full truth "
             "(`zhaoshang.generate.generate_inbox`, `--truth PATH` for JSON)."
         ),

@@ -28,6 +28,9 @@ class Signal:
     threshold: float | None
     signal_zh: str
     evidence_zh: str
+    # The unit's own to correct (its receipt lists it) rather than the inspection team's.
+    share_with_unit: bool = False
+    fix_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ def load_rules(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[Rule, ...]:
                 threshold=float(r["threshold"]) if r["threshold"] else None,
                 signal_zh=r["signal_zh"],
                 evidence_zh=r["evidence_zh"],
+                share_with_unit=(r.get("share_with_unit") or "").strip().lower() == "true",
+                fix_zh=r.get("fix_zh") or "",
             )
             for r in by_rule[code]
         )

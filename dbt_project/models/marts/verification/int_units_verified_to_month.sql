@@ -1,64 +1,12 @@
 {#-
-    How much of each unit's year-to-date figures the verification leaves out (pass 2: it
-    needs the flags). A left-out row takes its funds out of every month from its own on, if
-    the project's funds are headline funds as of that month; a new project drops out of the
-    verified count once every row reported for it so far is left out.
+    How much of each unit's year-to-date figures the verification leaves out: the project
+    exclusions of int_projects_verified_to_month summed by unit.
 -#}
 with
 
-exclusions as (
+projects_verified as (
 
-    select * from {{ ref('verified_exclusions') }}
-
-),
-
-spine as (
-
-    select * from {{ ref('int_year_month_spine') }}
-
-),
-
-projects_accumulated as (
-
-    select * from {{ ref('int_projects_accumulated_to_month') }}
-
-),
-
-excluded_to_month as (
-
-    select
-        exclusions.project_id,
-        spine.year,
-        spine.month,
-        count(*) as rows_excluded,
-        sum(exclusions.credited_funds_period_wan) as funds_excluded_wan
-    from exclusions
-    inner join spine
-        on exclusions.year = spine.year
-        and exclusions.month <= spine.month
-    group by 1, 2, 3
-
-),
-
-classified as (
-
-    select
-        projects_accumulated.unit_name,
-        projects_accumulated.year,
-        projects_accumulated.month,
-        case
-            when projects_accumulated.is_headline
-                then excluded_to_month.funds_excluded_wan
-            else 0
-        end as funds_excluded_wan,
-        projects_accumulated.is_new
-        and excluded_to_month.rows_excluded = projects_accumulated.rows_ytd
-            as is_new_project_excluded
-    from excluded_to_month
-    inner join projects_accumulated
-        on excluded_to_month.project_id = projects_accumulated.project_id
-        and excluded_to_month.year = projects_accumulated.year
-        and excluded_to_month.month = projects_accumulated.month
+    select * from {{ ref('int_projects_verified_to_month') }}
 
 ),
 
@@ -70,7 +18,7 @@ summed_by_unit as (
         month,
         sum(funds_excluded_wan) as funds_excluded_wan,
         count(*) filter (where is_new_project_excluded) as new_projects_excluded
-    from classified
+    from projects_verified
     group by 1, 2, 3
 
 )

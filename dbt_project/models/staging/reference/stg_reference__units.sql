@@ -2,6 +2,9 @@
     The office's roster, typed. Names are normalised like zhaoshang.reference.load_units does
     (the loader resolves sheets to these names); an empty target means 0, as in Python.
     A value that is not a number becomes NULL and fails the not_null test.
+    contact_email and feedback are optional columns (read by name through the row's JSON, so a
+    roster without them still builds); the address itself stays out of the warehouse: it may be
+    a clerk's own mailbox, and analysts only need to know whether the unit gets its receipt.
 -#}
 with
 
@@ -36,7 +39,11 @@ renamed as (
         case
             when nullif(trim(target_projects), '') is null then 0
             else trunc(try_cast(trim(target_projects) as double))::integer
-        end as target_projects
+        end as target_projects,
+
+        ---------- feedback (回执)
+        coalesce(trim(to_json(source) ->> 'contact_email'), '') <> '' as has_contact_email,
+        nullif(trim(to_json(source) ->> 'feedback'), '') as feedback
 
     from source
 
