@@ -191,6 +191,7 @@ def write_analyst_file(source_db: Path, target: Path) -> dict[str, int]:
             con.execute(
                 f'create table {schema}."{table}" as select {select} from src.{schema}."{table}"'
             )
+            _copy_comments(con, schema, table)
             counts[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from {schema}."{table}"'
             ).fetchone()[0]
@@ -198,6 +199,27 @@ def write_analyst_file(source_db: Path, target: Path) -> dict[str, int]:
         con.execute("checkpoint")
     _no_wal(target)
     return counts
+
+
+def _copy_comments(con, schema: str, table: str) -> None:
+    """dbt's table and column descriptions (Chinese) go with the copy: analysts read them."""
+    comment = con.execute(
+        "select comment from duckdb_tables() where database_name = 'src' and schema_name = ? "
+        "and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    if comment and comment[0]:
+        con.execute(f'comment on table {schema}."{table}" is {_literal(comment[0])}')
+    for column, text in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'src' "
+        "and schema_name = ? and table_name = ? and comment is not null",
+        [schema, table],
+    ).fetchall():
+        con.execute(f'comment on column {schema}."{table}"."{column}" is {_literal(text)}')
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _is_identifier(column: str) -> bool:
