@@ -17,7 +17,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
 # VERBOSE=1 shows Airflow's, dbt's and GX's logs live (they always go to the log file).
 export VERBOSE
 
-.PHONY: help install system-deps run test bench lint lock docs airflow-standalone sample clean sql report
+.PHONY: help install system-deps run test test-distributed bench lint lock docs airflow-standalone sample clean sql report
 
 help:  ## 列出所有目标 | list the targets
 	@echo "用法 / usage: make <目标 target>"
@@ -45,6 +45,9 @@ system-deps:  ## 安装测试所需的 Debian 软件包 | Debian packages the te
 
 test: $(STAMP) system-deps  ## 全部测试（约 5-10 分钟）| the whole test suite, real Airflow, dbt, GX, DuckDB, SMTP (5-10 min)
 	$(PY) -m pytest --durations=15
+
+test-distributed: $(STAMP) system-deps  ## 在 Celery 集群上跑夜间作业（约 8 分钟）| the nightly DAG on the CeleryExecutor: PostgreSQL, Redis, 2 workers (about 8 min)
+	$(PY) -m pytest -q -m distributed tests/distributed
 
 bench: $(STAMP)  ## 性能基准 | ingestion / dbt / validation benchmarks (county-year, province-year)
 	$(PY) -m zhaoshang.bench

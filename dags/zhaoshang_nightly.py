@@ -18,6 +18,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
+WRITER_POOL = "zhaoshang_writer"  # size 1; created by `python -m zhaoshang airflow-init`
+
 
 def _settings():
     """Settings from ZHAOSHANG_*; without ZHAOSHANG_SMTP_URL, Airflow's `smtp_default` connection."""
@@ -85,17 +87,35 @@ def notify_inspection_team(context) -> None:
     max_active_runs=1,
     # The office expects the night to run once the project is deployed, without a click.
     is_paused_upon_creation=False,
-    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    # Every task writes the ledger or the warehouse (DuckDB: one writer) unless it says otherwise:
+    # the pool has one slot, so on the CeleryExecutor they run one at a time on any worker.
+    default_args={
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=5),
+        "pool": WRITER_POOL,
+    },
     on_failure_callback=notify_inspection_team,
     tags=["zhaoshang", "nightly"],
     doc_md=__doc__,
 )
 def zhaoshang_nightly():
     @task
-    def load_submissions() -> dict:
+    def plan_batches() -> list[int]:
         from zhaoshang import pipeline
 
-        return pipeline.load_submissions(_settings(), _run_id(), _logical_date())
+        return pipeline.plan_batches(_settings(), _run_id(), _logical_date())
+
+    @task(pool="default_pool")  # the one fan-out: any worker, many at once, never the ledger
+    def parse_batch(index: int) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.parse_batch(_settings(), _run_id(), index)
+
+    @task
+    def load_submissions(_parsed) -> dict:
+        from zhaoshang import pipeline
+
+        return pipeline.load_submissions(_settings(), _run_id(), _logical_date(), from_batches=True)
 
     @task
     def build_features(_loaded: dict) -> dict:
@@ -145,7 +165,8 @@ def zhaoshang_nightly():
 
         return pipeline.send_receipts(_settings(), _run_id())
 
-    published = publish_warehouse(build_marts(validate_entries(build_features(load_submissions()))))
+    loaded = load_submissions(parse_batch.expand(index=plan_batches()))
+    published = publish_warehouse(build_marts(validate_entries(build_features(loaded))))
     write_report(export_for_analysts(published))
     send_alerts(published)
     send_receipts(published)

@@ -24,8 +24,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this is a CSV/text/HTML file; save it from the template as .xlsx",
     ),
     "E_LEGACY_XLS": (
-        "这是旧版 .xls/WPS 文件，请另存为 .xlsx",
-        "this is a legacy .xls/WPS file; save it as .xlsx",
+        "旧版 .xls/WPS 文件无法读取（{detail}），请在Excel/WPS中打开并另存为 .xlsx 后重新提交",
+        "the legacy .xls/WPS file cannot be read ({detail}); open it in Excel/WPS, save it as "
+        ".xlsx and resubmit",
     ),
     "E_ENCRYPTED": (
         "文件已加密，请去除密码后重新提交",
@@ -35,7 +36,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文件含宏（VBA），请另存为不含宏的 .xlsx",
         "the file contains macros (VBA); save it as a macro-free .xlsx",
     ),
-    "E_UNSUPPORTED_FORMAT": ("不支持的文件格式：{detail}", "unsupported file format: {detail}"),
+    "E_UNSUPPORTED_FORMAT": (
+        "不支持的文件格式：{detail}，请用模板另存为 .xlsx（也收 .xls、.xlsb、.ods）",
+        "unsupported file format: {detail}; save it from the template as .xlsx "
+        "(.xls, .xlsb and .ods are also accepted)",
+    ),
     "E_TOO_LARGE": (
         "文件解压后过大（{detail}），疑似压缩炸弹",
         "the file is too large when decompressed ({detail}); possible zip bomb",
@@ -80,6 +85,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the report period (报告期, e.g. 2021年3月) is missing",
     ),
     "E_PERIOD": ("报告期无效：{detail}", "invalid report period: {detail}"),
+    "E_SIGNED_AFTER_PERIOD": (
+        "签约时间晚于报告期：{detail}，请核对日期",
+        "the signing date is after the report period: {detail}; check the date",
+    ),
     "E_UNREADABLE": ("文件无法读取：{detail}", "the file cannot be read: {detail}"),
     # row-level (QUARANTINE-ROW)
     "E_REQUIRED": ("必填项为空", "a required value is empty"),
@@ -128,6 +137,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "text starts with = + - @; exported as inert text",
     ),
     "W_CONTROL_CHARS": ("已去除不可见控制字符", "invisible control characters were removed"),
+    "W_LINE_BREAK": (
+        "单元格内的换行（含 _x000D_）已替换为空格",
+        "line breaks in the cell (incl. _x000D_) were replaced by a space",
+    ),
+    "W_MACRO": (
+        "文件含宏（{detail}）：宏未运行，只读取了单元格的值",
+        "the file contains macros ({detail}): they were not run, only cell values were read",
+    ),
     "W_NO_TOTAL_ROW": ("表中没有“合计”行", "the sheet has no 合计 (total) row"),
     "W_TOTAL_NOT_COMPUTED": (
         "“合计”行的“{detail}”为公式但没有计算结果，未核对该列合计；请在Excel/WPS中打开并保存后重新提交",
@@ -214,7 +231,10 @@ def column_letter(index: int) -> str:
 
 
 def render(code: str, detail: object = "") -> tuple[str, str]:
+    """Both messages; a ``(zh, en)`` tuple as detail gives each language its own wording."""
     zh, en = MESSAGES[code]
+    if isinstance(detail, tuple) and len(detail) == 2:
+        return zh.format(detail=detail[0]), en.format(detail=detail[1])
     detail_text = "" if detail is None else str(detail)
     return zh.format(detail=detail_text), en.format(detail=detail_text)
 
@@ -269,8 +289,14 @@ class Problem:
 
 
 class SubmissionRejected(Exception):
-    """The whole file cannot be loaded (REJECT-FILE); carries its Problem."""
+    """The whole file cannot be loaded (REJECT-FILE); carries its Problem.
 
-    def __init__(self, problem: Problem):
+    ``hint``: what the sheet still says about whose file it is, where it could be read that far
+    (``unit_written``, ``year``, ``month``, ``sheet``, ``heading_text``); builtins only, as it
+    crosses the sandbox boundary.
+    """
+
+    def __init__(self, problem: Problem, hint: dict[str, object] | None = None):
         super().__init__(problem.full_message())
         self.problem = problem
+        self.hint = hint

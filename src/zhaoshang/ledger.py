@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -88,16 +89,8 @@ def load_new_submissions(
     with connect(settings) as con:
         guards.check_inbox(settings, con, files, run_id)  # before the inbox is recorded
         _record_inbox_presence(con, files, run_id)
-        known = {r[0] for r in con.execute("select submission_id from submissions").fetchall()}
-        new_files: list[inbox.InboxFile] = []
-        for f in files:
-            if f.sha256 in known:
-                summary.files_already_known += 1
-            else:
-                known.add(f.sha256)  # a second copy in this run is a duplicate, not new
-                new_files.append(f)
-        summary.files_new = len(new_files)
-        columns = {table: _table_columns(con, table) for table in _TABLES}
+        new_files = select_new_files(con, files, summary)
+        columns = {table: table_columns(con, table) for table in TABLES}
         # The writer thread commits chunk k while the sandbox workers parse chunk k+1.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer:
             pending = None
@@ -126,6 +119,20 @@ def load_new_submissions(
         summary.rows_ignored_blank,
     )
     return summary
+
+
+def select_new_files(con, files: list[inbox.InboxFile], summary: LoadSummary) -> list:
+    """The files whose content the ledger has not seen, each content once; counts the rest."""
+    known = {r[0] for r in con.execute("select submission_id from submissions").fetchall()}
+    new_files: list[inbox.InboxFile] = []
+    for f in files:
+        if f.sha256 in known:
+            summary.files_already_known += 1
+        else:
+            known.add(f.sha256)  # a second copy in this run is a duplicate, not new
+            new_files.append(f)
+    summary.files_new = len(new_files)
+    return new_files
 
 
 def _record_inbox_presence(con, files: list[inbox.InboxFile], run_id: str) -> None:
@@ -190,8 +197,10 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
         "rows_quarantined": 0,
         "rows_ignored_blank": 0,
         "load_run_id": run_id,
+        "identity_source": None,
     }
     if isinstance(result, SubmissionRejected):
+        _attribute(base, result.hint or {}, f.source_file, resolver, logical_date)
         return _rejected(base, result.problem, f.source_file)
     parsed: ParsedSubmission = result
     base.update(
@@ -206,8 +215,13 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
         base["unit_written"] = parsed.unit_written
     problem = _check_identity(parsed, resolver, f.source_file, logical_date)
     if problem is not None:
+        hint = {"unit_written": parsed.unit_written, "heading_text": parsed.heading_text}
+        if problem.code != "E_PERIOD":
+            hint |= {"year": parsed.year, "month": parsed.month}
+        _attribute(base, hint, f.source_file, resolver, logical_date)
         return _rejected(base, problem, f.source_file)
     base["unit_name"] = resolver.resolve(parsed.unit_written)
+    base["identity_source"] = "sheet"
 
     rows, quarantine = [], []
     for row in parsed.rows:
@@ -254,10 +268,94 @@ def _check_identity(parsed, resolver, source_file, logical_date) -> Problem | No
     if parsed.year is None or parsed.month is None:
         return Problem("E_NO_PERIOD", **where)
     latest = logical_date or date.today()
-    if not (parsed.year >= EARLIEST_YEAR and 1 <= parsed.month <= 12) or (
-        (parsed.year, parsed.month) > (latest.year, latest.month)
-    ):
-        return Problem("E_PERIOD", detail=f"{parsed.year}年{parsed.month}月", **where)
+    written_zh, written_en = f"{parsed.year}年{parsed.month}月", f"{parsed.year}-{parsed.month:02d}"
+    if not 1 <= parsed.month <= 12:
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}的月份不在1-12之间",
+                f"{written_en}: the month is not between 1 and 12",
+            ),
+            **where,
+        )
+    if parsed.year < EARLIEST_YEAR:
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}早于{EARLIEST_YEAR}年",
+                f"{written_en} is before {EARLIEST_YEAR}",
+            ),
+            **where,
+        )
+    if (parsed.year, parsed.month) > (latest.year, latest.month):
+        return Problem(
+            "E_PERIOD",
+            detail=(
+                f"{written_zh}晚于本次处理的月份（{latest.year}年{latest.month}月），是将来的月份",
+                f"{written_en} is in the future of the month processed ({latest:%Y-%m})",
+            ),
+            **where,
+        )
+    return None
+
+
+_PATH_YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*(?:年|[-_.])?\s*(\d{1,2})(?!\d)")
+_PATH_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_PATH_MONTH = re.compile(r"(?<!\d)(\d{1,2})\s*月")
+
+
+def _attribute(base: dict, hint: dict, source_file: str, resolver, logical_date) -> None:
+    """Whose is a rejected file: the unit and period its sheet names, else a guess from its path.
+
+    ``identity_source`` says which: ``sheet``, or ``file_name`` when any part was guessed from
+    the folder and file name (the only_rejected flag and the e-mail mark it as a guess).
+    """
+    unit = resolver.resolve(hint.get("unit_written")) if resolver else None
+    if unit is None and resolver is not None:
+        unit = resolver.find_in(hint.get("heading_text"))
+    year, month = hint.get("year"), hint.get("month")
+    period = (year, month) if _plausible(year, month, logical_date) else None
+    source = "sheet"
+    if unit is None or period is None:
+        path = source_file.removeprefix("submissions/")
+        if unit is None and resolver is not None:
+            unit = resolver.find_in(path)
+            source = "file_name" if unit else source
+        if period is None:
+            period = _period_in_path(path, logical_date)
+            source = "file_name" if period else source
+    if unit is None and period is None:
+        return
+    base.update(
+        unit_name=unit,
+        year=period[0] if period else None,
+        month=period[1] if period else None,
+        identity_source=source,
+    )
+
+
+def _plausible(year, month, logical_date) -> bool:
+    latest = logical_date or date.today()
+    return (
+        isinstance(year, int)
+        and isinstance(month, int)
+        and year >= EARLIEST_YEAR
+        and 1 <= month <= 12
+        and (year, month) <= (latest.year, latest.month)
+    )
+
+
+def _period_in_path(path: str, logical_date) -> tuple[int, int] | None:
+    """2021年02月/会亭镇.xlsx, 会亭镇/2021/2月报表.xlsx, 202102.xlsx -> (2021, 2); else None."""
+    for m in _PATH_YEAR_MONTH.finditer(path):
+        if _plausible(int(m.group(1)), int(m.group(2)), logical_date):
+            return int(m.group(1)), int(m.group(2))
+    years = {int(y) for y in _PATH_YEAR.findall(path)}
+    months = {int(mo) for mo in _PATH_MONTH.findall(path)}
+    if len(years) == 1 and len(months) == 1:
+        year, month = years.pop(), months.pop()
+        if _plausible(year, month, logical_date):
+            return year, month
     return None
 
 
@@ -339,32 +437,39 @@ def _insert(con, table: str, columns: list[tuple[str, str]], records: list[dict]
     """Bulk insert through a text DataFrame cast in SQL (executemany manages ~700 rows/s here)."""
     if not records:
         return
-    import pandas as pd
-
-    frame = pd.DataFrame(
-        {name: [_as_text(r.get(name)) for r in records] for name, _sql in columns}, dtype="str"
-    )
-    casts = ", ".join(f"cast({name} as {sql})" for name, sql in columns)
     view = f"incoming_{table}"
-    con.register(view, frame)
+    con.register(view, text_frame(columns, records))
     try:
-        con.execute(f"insert into {table} select {casts} from {view}")
+        con.execute(f"insert into {table} select {cast_list(columns)} from {view}")
     finally:
         con.unregister(view)
 
 
-def _table_columns(con, table: str) -> list[tuple[str, str]]:
+def text_frame(columns: list[tuple[str, str]], records: list[dict]):
+    """Records as a DataFrame of text columns, one per ledger column (cast back by ``cast_list``)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {name: [_as_text(r.get(name)) for r in records] for name, _sql in columns}, dtype="str"
+    )
+
+
+def cast_list(columns: list[tuple[str, str]]) -> str:
+    return ", ".join(f"cast({name} as {sql})" for name, sql in columns)
+
+
+def table_columns(con, table: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in con.execute(f"describe {table}").fetchall()]
 
 
-_TABLES = ("submissions", "project_rows", "sheet_totals", "quarantine", "file_warnings")
+TABLES = ("submissions", "project_rows", "sheet_totals", "quarantine", "file_warnings")
 
 
 def _write_and_count(con, columns, records: list[_Records], summary: LoadSummary) -> None:
     _write(con, columns, records)
     fail_point("load:after_commit")
     for rec in records:
-        _count(summary, rec)
+        count_into(summary, rec)
 
 
 def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Records]) -> None:
@@ -376,7 +481,7 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
     con.execute("begin")
     try:
         for table, attr in zip(
-            _TABLES, ("submission", "rows", "totals", "quarantine", "warnings"), strict=False
+            TABLES, ("submission", "rows", "totals", "quarantine", "warnings"), strict=False
         ):
             batch = []
             for r in records:
@@ -390,7 +495,7 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
         raise
 
 
-def _count(summary: LoadSummary, rec: _Records) -> None:
+def count_into(summary: LoadSummary, rec: _Records) -> None:
     s = rec.submission
     if s["status"] == "rejected":
         summary.files_rejected += 1

@@ -63,8 +63,11 @@ def ddl() -> list[str]:
             rows_loaded integer not null default 0,
             rows_quarantined integer not null default 0,
             rows_ignored_blank integer not null default 0,
-            load_run_id varchar
+            load_run_id varchar,
+            identity_source varchar
         )""",
+        # A ledger made before identity_source existed: added in place (nothing to backfill).
+        "alter table submissions add column if not exists identity_source varchar",
         """
         create table if not exists inbox_files (
             source_file varchar not null,

@@ -33,15 +33,50 @@ def work_dir(settings: Settings, run_id: str) -> Path:
     return path
 
 
-@tracked
-def load_submissions(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
-    """Stage 1: new or changed inbox files -> ledger rows, quarantine and rejections."""
-    lock = locking.hold(settings, run_id)  # the whole run is the only writer (zhaoshang.locking)
-    with ledger.connect(settings) as con:  # M19 before anything can fail
+def plan_batches(settings: Settings, run_id: str, logical_date: date | None = None) -> list[int]:
+    """Stage 1a (writer): the night's new files in batches for ``parse_batch`` to fan out over."""
+    from zhaoshang import batches
+
+    _take_lock(settings, run_id)
+    return batches.plan(settings, run_id, logical_date=logical_date)
+
+
+def parse_batch(settings: Settings, run_id: str, index: int) -> dict:
+    """Stage 1b (any worker): parse one batch into Parquet on the shared state dir."""
+    from zhaoshang import batches
+
+    return batches.parse_batch(settings, run_id, index)
+
+
+def _take_lock(settings: Settings, run_id: str) -> None:
+    """The run is the only writer from its first stage on (zhaoshang.locking); M19 recorded."""
+    lock = locking.hold(settings, run_id)
+    with ledger.connect(settings) as con:
         holders = "; ".join(lock.holders_seen) or None
         guards.record(con, run_id, "lock_retries", lock.retries, holders)
         guards.record(con, run_id, "lock_wait_s", round(lock.waited_s, 3), holders)
-    summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
+
+
+@tracked
+def load_submissions(
+    settings: Settings,
+    run_id: str,
+    logical_date: date | None = None,
+    *,
+    from_batches: bool = False,
+) -> dict:
+    """Stage 1: new or changed inbox files -> ledger rows, quarantine and rejections.
+
+    ``from_batches``: write what ``plan_batches``/``parse_batch`` prepared (the DAG, where
+    parsing runs on every worker) instead of parsing here (one machine, ``run_nightly``).
+    """
+    _take_lock(settings, run_id)
+    if from_batches:
+        from zhaoshang import batches
+
+        summary = batches.write(settings, run_id)
+    else:
+        summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
     recovery.report_recoveries(settings, run_id)
     with ledger.connect(settings) as con:
         con.execute(

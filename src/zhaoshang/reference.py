@@ -8,6 +8,7 @@ The seeds in ``dbt_project/seeds/`` are the one place for the column map, the va
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -120,6 +121,76 @@ def rule_parameters(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[str, str]:
     return {r["parameter"]: r["value"] for r in _read_csv(rules_dir / "rule_parameters.csv")}
 
 
+# The office's CSVs in raw/reference/: read by this one reader, and handed to dbt as the
+# normalised copies it writes (write_reference_copies), so dbt reads exactly what Python reads.
+OFFICE_CSVS = ("units.csv", "flag_decisions.csv", "score_adjustments.csv")
+_LINE_END = re.compile(r"\r*\n|\r")
+
+
+def read_reference_csv(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Rows of an office CSV as Excel, WPS or a hand edit leaves it.
+
+    UTF-8 with or without BOM; CRLF, LF, CR or a mix (CR CR LF, one LF line appended to a CRLF
+    file); blank lines anywhere, also lines of bare commas. Anything else is one bilingual
+    ReferenceDataError naming the file (and the line or columns).
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise ReferenceDataError(
+            f"{path.name} 第{line}行不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8” / "
+            f"{path.name} line {line} is not UTF-8; save it from Excel as 'CSV UTF-8'"
+        ) from None
+    text = _LINE_END.sub("\n", text.removeprefix("\ufeff"))
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [(h or "").strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        rows = [
+            {k: (v if isinstance(v, str) else "") for k, v in row.items() if k is not None}
+            for row in reader
+            if any((v or "").strip() for v in row.values() if isinstance(v, str))
+        ]
+    except csv.Error as error:
+        raise ReferenceDataError(
+            f"{path.name} 不是有效的CSV：{error} / {path.name} is not a valid CSV: {error}"
+        ) from None
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ReferenceDataError(
+            f"{path.name} 缺少列：{', '.join(missing)} / {path.name} lacks columns: "
+            f"{', '.join(missing)}"
+        )
+    return rows
+
+
+def write_reference_copies(reference_dir: Path, out_dir: Path) -> Path:
+    """The office CSVs present in ``reference_dir`` as read_reference_csv reads them, written to
+    ``out_dir`` as plain UTF-8 with LF line ends and every field quoted (what dbt reads)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in OFFICE_CSVS:
+        source, target = reference_dir / name, out_dir / name
+        if not source.is_file():
+            target.unlink(missing_ok=True)
+            continue
+        rows = read_reference_csv(source)
+        header = list(rows[0]) if rows else _header_only(source)
+        tmp = target.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)
+            writer.writerow(header)
+            writer.writerows([[row.get(c, "") for c in header] for row in rows])
+        tmp.replace(target)
+    return out_dir
+
+
+def _header_only(path: Path) -> list[str]:
+    text = _LINE_END.sub("\n", path.read_bytes().decode("utf-8").removeprefix("\ufeff"))
+    first = next(csv.reader(io.StringIO(text)), [])
+    return [h.strip() for h in first]
+
+
 @dataclass(frozen=True)
 class Unit:
     unit_name: str
@@ -159,21 +230,9 @@ def load_units(units_csv: Path) -> list[Unit]:
         raise ReferenceDataError(
             f"找不到单位名册 {units_csv} / the unit roster {units_csv} is missing"
         )
-    try:
-        rows = _read_csv(units_csv)
-    except UnicodeDecodeError:
-        raise ReferenceDataError(
-            f"{units_csv.name} 不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8” / "
-            f"{units_csv.name} is not UTF-8; save it from Excel as 'CSV UTF-8'"
-        ) from None
-    missing = [c for c in UNITS_COLUMNS if rows and c not in rows[0]] or (
-        [] if rows else list(UNITS_COLUMNS)
-    )
-    if missing:
-        raise ReferenceDataError(
-            f"{units_csv.name} 缺少列：{', '.join(missing)} / {units_csv.name} lacks columns: "
-            f"{', '.join(missing)}"
-        )
+    rows = read_reference_csv(units_csv, UNITS_COLUMNS)
+    if not rows:
+        raise ReferenceDataError(f"{units_csv.name} 没有任何单位 / {units_csv.name} lists no unit")
     units = []
     for line, r in enumerate(rows, start=2):
         contact = _feedback_columns(r, units_csv.name, line)

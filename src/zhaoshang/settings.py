@@ -60,6 +60,8 @@ class Settings:
     # inspection team's 0400.
     analyst_group: str | None = None
     inspection_group: str | None = None
+    # Files per parse batch when the DAG fans parsing out over workers (ZHAOSHANG_BATCH_FILES).
+    batch_files: int = 200
 
     @property
     def submissions_dir(self) -> Path:
@@ -155,7 +157,15 @@ def load() -> Settings:
         history_keep=max(1, int(os.environ.get("ZHAOSHANG_HISTORY_KEEP") or 7)),
         analyst_group=os.environ.get("ZHAOSHANG_ANALYST_GROUP") or None,
         inspection_group=os.environ.get("ZHAOSHANG_INSPECTION_GROUP") or None,
+        batch_files=_positive_int("ZHAOSHANG_BATCH_FILES", 200),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name) or str(default)
+    if not (text.isdigit() and int(text) > 0):
+        raise ValueError(f"{name} 必须是正整数 / must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def progress_file() -> Path | None:

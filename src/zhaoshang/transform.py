@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zhaoshang.reference import write_reference_copies
 from zhaoshang.settings import DBT_PROJECT_DIR, Settings
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,19 @@ def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path)
     target_path = settings.state_dir / "dbt_target"
     (target_path / "run_results.json").unlink(missing_ok=True)
     log_path = work_dir / "dbt_logs"
-    # Each run builds its own file (build/<run_id>/); dbt gets it by a relative name from that
-    # folder, so the profile (and with it dbt's partial parse) stays the same across runs.
-    env = os.environ | settings.dbt_env() | {"ZHAOSHANG_BUILD_DB": build_db.name}
+    # dbt reads the office's CSVs as Python's reader reads them (mixed line ends, BOM, blank
+    # lines); a file that reader refuses stops here with its bilingual message. One stable
+    # folder: dbt re-parses the whole project when an env_var() value changes.
+    reference_copy = write_reference_copies(
+        settings.reference_dir, settings.state_dir / "dbt_reference"
+    )
+    env = (
+        os.environ
+        | settings.dbt_env()
+        # Each run builds its own file (build/<run_id>/); dbt gets it by a relative name from
+        # that folder (its cwd), so the profile and with it dbt's partial parse stay the same.
+        | {"ZHAOSHANG_BUILD_DB": build_db.name, "ZHAOSHANG_REFERENCE_DIR": str(reference_copy)}
+    )
     command = [
         dbt_executable(),
         *args,

@@ -31,6 +31,8 @@ def test_nightly_schedule_and_safety_settings():
     assert dag.max_active_runs == 1  # DuckDB has one writer
     assert dag.on_failure_callback is not None
     order = [
+        "plan_batches",
+        "parse_batch",
         "load_submissions",
         "build_features",
         "validate_entries",
@@ -51,6 +53,17 @@ def test_nightly_schedule_and_safety_settings():
         assert downstream in dag.get_task(upstream).downstream_task_ids
     never_retried = {"send_alerts", "send_receipts"}  # they never fail; the outbox retries
     assert all(t.retries >= 1 for t in dag.tasks if t.task_id not in never_retried)
+
+
+def test_parsing_fans_out_and_every_other_task_waits_for_the_one_writer_slot():
+    dag = _dagbag().dags["zhaoshang_nightly"]
+    parse = dag.get_task("parse_batch")
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    assert isinstance(parse, MappedOperator)  # one task instance per batch
+    assert parse.pool == "default_pool"
+    writers = [t for t in dag.tasks if t.task_id != "parse_batch"]
+    assert {t.pool for t in writers} == {"zhaoshang_writer"}
 
 
 def test_dag_file_does_no_work_at_import():

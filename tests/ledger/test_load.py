@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 
 import duckdb
 import pytest
@@ -225,3 +226,16 @@ def test_a_file_still_being_written_waits_for_the_next_run(generated, monkeypatc
     monkeypatch.setenv("ZHAOSHANG_STABLE_SECONDS", "0")
     summary = ledger.load_new_submissions(settings_module.load(), "run2")
     assert summary.files_new == 1
+
+
+def test_a_refused_files_period_is_guessed_only_from_a_named_month():
+    """Folder and file name give a month only where they name one; a received-on date is none."""
+    from zhaoshang.ledger import _period_in_path
+
+    night = date(2021, 3, 5)
+    assert _period_in_path("济阳镇/2021/2月报表.xlsx", night) == (2021, 2)
+    assert _period_in_path("2021年02月/会亭镇.xlsx", night) == (2021, 2)
+    assert _period_in_path("2021年01月/会亭招商引资1月.xlsx", night) == (2021, 1)
+    assert _period_in_path("邮件附件/20210303/济阳(1).xlsx", night) is None
+    assert _period_in_path("2021年13月/济阳镇.xlsx", night) is None
+    assert _period_in_path("2022年01月/济阳镇.xlsx", night) is None  # after the night

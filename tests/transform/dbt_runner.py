@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from zhaoshang.quality.validation import GX_FLAGS_COLUMNS, GX_FLAGS_DDL
+from zhaoshang.reference import write_reference_copies
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PASS_1 = ("path:seeds", "path:models/staging", "path:models/intermediate")
@@ -32,7 +33,9 @@ class Build:
 
 def dbt(args: list[str], *, ledger: Path, raw_dir: Path, build_db: Path, work_dir: Path) -> float:
     """``dbt <args>``; fails the test with dbt's own output if dbt fails. Returns wall seconds."""
+    reference_copy = write_reference_copies(raw_dir / "reference", work_dir / "reference")
     env = os.environ | {
+        "ZHAOSHANG_REFERENCE_DIR": str(reference_copy),
         "ZHAOSHANG_BUILD_DB": str(build_db),
         "ZHAOSHANG_LEDGER": str(ledger),
         "ZHAOSHANG_RAW_DIR": str(raw_dir),

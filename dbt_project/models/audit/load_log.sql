@@ -49,6 +49,8 @@ final as (
         inbox_files.reject_code,
         inbox_files.reason_zh,
         inbox_files.reason_en,
+        -- sheet, or file_name: a rejected file's unit/month guessed from its folder and name
+        inbox_files.identity_source,
         case
             when submissions_ranked.submission_status = 'superseded'
                 then latest_paths.source_file

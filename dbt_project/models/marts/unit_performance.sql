@@ -30,6 +30,24 @@ score_adjustments as (
 
 ),
 
+missing_reports as (
+
+    select * from {{ ref('int_dq_missing_reports') }}
+
+),
+
+refused_this_month as (
+
+    select
+        unit_name,
+        year,
+        month,
+        rejected_reason
+    from missing_reports
+    where missing_report_signal = 'only_rejected'
+
+),
+
 flags_to_month as (
 
     select
@@ -74,9 +92,14 @@ joined as (
             as verified_new_projects,
         units_accumulated.funds_wan
         - coalesce(verified_exclusions.funds_excluded_wan, 0)
-            as verified_funds_wan
+            as verified_funds_wan,
+        refused_this_month.rejected_reason
 
     from units_accumulated
+    left join refused_this_month
+        on units_accumulated.unit_name = refused_this_month.unit_name
+        and units_accumulated.year = refused_this_month.year
+        and units_accumulated.month = refused_this_month.month
     left join flags_to_month
         on units_accumulated.unit_name = flags_to_month.unit_name
         and units_accumulated.year = flags_to_month.year
@@ -154,6 +177,11 @@ final as (
         rank() over (
             partition by year, month order by round(unrounded_score, 4) desc
         ) as rank,
+        -- a score without this month's report because every file sent for it was refused
+        case
+            when rejected_reason is not null
+                then '本月报表被拒收，未计入本月数据：' || rejected_reason
+        end as score_note_zh,
 
         ---------- verified figures (核实数)
         verified_new_projects,

@@ -26,6 +26,7 @@ from zhaoshang.alerts.delivery import (
     smtp_transport,
     write_copy,
 )
+from zhaoshang.alerts.intake import IntakeReport, read_intake
 from zhaoshang.alerts.outbox import (
     Alert,
     alerted_keys,
@@ -70,9 +71,11 @@ def new_open_flags(
 def queue_new_flags(
     con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, flags: list[dict]
 ) -> str | None:
-    """Queue one digest of the new open flags; returns its alert key, or None if nothing is new."""
+    """Queue one digest of the new open flags and the night's refused files and quarantined rows;
+    returns its alert key, or None if there is nothing to tell."""
     new = new_open_flags(con, settings, flags)
-    if not new:
+    intake = _night_intake(con, run_id)
+    if not new and not (intake and (intake.has_problems or intake.alarming)):
         return None
     docs = settings.output_dir / "data_docs" / "index.html"
     alert = compose_flags_alert(
@@ -80,9 +83,19 @@ def queue_new_flags(
         run_id=run_id,
         recipients=settings.alert_to,
         data_docs=str(docs) if docs.exists() else None,
+        intake=intake,
     )
     queue_alert(con, alert, [f["flag_key"] for f in new])
     return alert.alert_key
+
+
+def _night_intake(con: duckdb.DuckDBPyConnection, run_id: str) -> IntakeReport | None:
+    """The loader's refusals of this night; an unreadable record must not stop the alert."""
+    try:
+        return read_intake(con, run_id)
+    except duckdb.Error:
+        log.exception("the night's refused files could not be read for the e-mail")
+        return None
 
 
 def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None = None) -> dict:
@@ -102,6 +115,20 @@ def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None
         return {"status": "error", "error": mask_pii(f"{type(error).__name__}: {error}")[:500]}
 
 
+def _failed_night_intake(settings: Settings, run_id: str) -> IntakeReport | None:
+    """What the failed night's loader refused, if it got that far (read-only, best effort)."""
+    from zhaoshang.pipeline import make_run_id
+
+    if not settings.ledger_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(settings.ledger_path), read_only=True) as con:
+            return read_intake(con, make_run_id(run_id))
+    except duckdb.Error as exc:
+        log.warning("refused files not read for the failure notice: %s", mask_pii(str(exc))[:300])
+        return None
+
+
 def notify_failure(
     settings: Settings,
     *,
@@ -118,7 +145,12 @@ def notify_failure(
     """
     try:
         alert = compose_failure_notice(
-            dag_id=dag_id, run_id=run_id, task_id=task_id, error=error, recipients=settings.alert_to
+            dag_id=dag_id,
+            run_id=run_id,
+            task_id=task_id,
+            error=error,
+            recipients=settings.alert_to,
+            intake=_failed_night_intake(settings, run_id),
         )
     except Exception as exc:
         log.exception("failure notice could not be composed")

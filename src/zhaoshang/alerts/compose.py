@@ -17,10 +17,13 @@ from pathlib import Path
 
 import jinja2
 
+from zhaoshang.alerts.intake import SHEET_HEADERS as INTAKE_HEADERS
+from zhaoshang.alerts.intake import SHEET_NAME as INTAKE_SHEET
+from zhaoshang.alerts.intake import IntakeReport
 from zhaoshang.alerts.outbox import Alert
-from zhaoshang.alerts.workbook import flagged_rows_xlsx
 from zhaoshang.errors import mask_pii
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
+from zhaoshang.safe_xlsx import Sheet, workbook_bytes
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 DETAIL_LIMIT = 200  # rows listed in the body; the workbook has all of them
@@ -110,8 +113,10 @@ def compose_flags_alert(
     run_id: str,
     recipients: tuple[str, ...],
     data_docs: str | None = None,
+    intake: IntakeReport | None = None,
 ) -> Alert:
-    """One digest for a run's new flags (dicts with the audit.dq_flags columns incl. flag_key)."""
+    """One digest for a run's new flags (dicts with the audit.dq_flags columns incl. flag_key)
+    and, when given, the night's refused files and quarantined rows (its own section and sheet)."""
     rules = load_rules()
     rule_zh = {r.rule: r.rule_zh for r in rules}
     order = {r.rule: i for i, r in enumerate(rules)}
@@ -175,10 +180,11 @@ def compose_flags_alert(
             unit_counts.items(), key=lambda uc: (-sum(uc[1].values()), uc[0])
         )
     ]
-    alert_key = alert_key_for(r["flag_key"] for r in rows)
-    summary = "、".join(f"{r['rule_zh']}{r['count']}" for r in by_rule)
-    subject = header_safe(f"【招商引资疑点】新增{total}条：{summary}（告警编号 {alert_key}）")
-    attachment_name = f"疑点清单_{alert_key}.xlsx"
+    alert_key = alert_key_for([*(r["flag_key"] for r in rows), *(intake.keys() if intake else ())])
+    subject = header_safe(_digest_subject(total, by_rule, intake, alert_key))
+    attachment_name = (
+        f"疑点清单_{alert_key}.xlsx" if total or not intake else f"拒收与隔离清单_{alert_key}.xlsx"
+    )
     context = {
         "subject": subject,
         "run_id": run_id,
@@ -191,10 +197,12 @@ def compose_flags_alert(
         "attachment_name": attachment_name,
         "alert_key": alert_key,
         "data_docs": data_docs,
+        "intake": intake.context() if intake and (intake.has_problems or intake.alarming) else None,
     }
-    workbook = flagged_rows_xlsx(
+    flag_sheet = Sheet(
+        "疑点清单",
         WORKBOOK_HEADERS,
-        (
+        [
             (
                 r["unit_name"],
                 r["year"],
@@ -210,8 +218,12 @@ def compose_flags_alert(
                 r["flag_key"],
             )
             for r in rows
-        ),
+        ],
     )
+    sheets = [flag_sheet] if total or not intake else []
+    if intake and intake.has_problems:
+        sheets.append(intake_sheet(intake))
+    workbook = workbook_bytes(sheets)
     return Alert(
         alert_key=alert_key,
         kind="flags",
@@ -225,6 +237,26 @@ def compose_flags_alert(
     )
 
 
+def intake_sheet(intake: IntakeReport) -> Sheet:
+    """The attachment sheet listing every refused file and quarantined row of the night."""
+    return Sheet(INTAKE_SHEET, INTAKE_HEADERS, intake.sheet_rows())
+
+
+def _digest_subject(
+    total: int, by_rule: list[dict], intake: IntakeReport | None, alert_key: str
+) -> str:
+    intake_part = (
+        intake.headline_zh() if intake and (intake.has_problems or intake.alarming) else ""
+    )
+    if intake and intake.alarming:
+        return f"【招商引资数据仓库】警告：{intake_part}（告警编号 {alert_key}）"
+    if not total:
+        return f"【招商引资数据仓库】{intake_part}（告警编号 {alert_key}）"
+    summary = "、".join(f"{r['rule_zh']}{r['count']}" for r in by_rule)
+    tail = f"；{intake_part}" if intake_part else ""
+    return f"【招商引资疑点】新增{total}条：{summary}{tail}（告警编号 {alert_key}）"
+
+
 def compose_failure_notice(
     *,
     dag_id: str,
@@ -233,8 +265,10 @@ def compose_failure_notice(
     error: str | None,
     recipients: tuple[str, ...],
     when: datetime | None = None,
+    intake: IntakeReport | None = None,
 ) -> Alert:
-    """The DAG-failure notice for the same team (one per failed run)."""
+    """The DAG-failure notice for the same team (one per failed run), with what the night's
+    loader refused when it got that far."""
     when = when or datetime.now()
     alert_key = "ZS-FAIL-" + hashlib.sha256(f"{dag_id}|{run_id}".encode()).hexdigest()[:10].upper()
     error_text = mask_pii(error or "")
@@ -251,6 +285,7 @@ def compose_failure_notice(
         "error": error_text,
         "when": when.strftime("%Y-%m-%d %H:%M:%S"),
         "alert_key": alert_key,
+        "intake": intake.context() if intake and (intake.has_problems or intake.alarming) else None,
     }
     return Alert(
         alert_key=alert_key,
@@ -260,6 +295,12 @@ def compose_failure_notice(
         body_html=_html_env().get_template("failure.html.j2").render(context),
         recipients=recipients,
         run_id=run_id,
+        attachment=workbook_bytes([intake_sheet(intake)])
+        if intake and intake.has_problems
+        else None,
+        attachment_name=f"拒收与隔离清单_{alert_key}.xlsx"
+        if intake and intake.has_problems
+        else None,
     )
 
 

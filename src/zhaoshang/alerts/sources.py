@@ -9,12 +9,12 @@ predates it.
 
 from __future__ import annotations
 
-import csv
 import logging
 from pathlib import Path
 
 import duckdb
 
+from zhaoshang.reference import read_reference_csv
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,13 @@ def read_decisions(path: Path) -> dict[str, str]:
     """flag_key -> decision (the last line for a key wins)."""
     if not path.exists():
         return {}
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        out = {}
-        for row in csv.DictReader(f):
-            key = (row.get("flag_key") or "").strip()
-            decision = (row.get("decision") or "").strip().lower()
-            if key and decision:
-                out[key] = decision
-        return out
+    out = {}
+    for row in read_reference_csv(path):
+        key = (row.get("flag_key") or "").strip()
+        decision = (row.get("decision") or "").strip().lower()
+        if key and decision:
+            out[key] = decision
+    return out
 
 
 def read_flags(warehouse: Path, table: str = "audit.dq_flags") -> list[dict]:

@@ -22,6 +22,9 @@ class Limits:
     ratio_check_min_bytes: int = 1 * MIB
     max_shared_strings: int = 500_000
     max_sheets: int = 50
+    # OLE/CFB (.xls, .et): a workbook holds a handful of streams (Workbook, summaries, CompObj);
+    # their declared sizes count against max_uncompressed_bytes like a zip's parts.
+    max_ole_streams: int = 64
     max_rows: int = 100_000  # highest sheet row holding a value
     max_columns: int = 200  # highest sheet column holding a value
     header_search_rows: int = 15  # the header must start within the first N rows

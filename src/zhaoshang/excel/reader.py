@@ -4,9 +4,13 @@ This is what the sandbox worker runs (``sandbox.py`` puts it behind a process bo
 memory and time limits); tests call it directly. File-level problems raise
 ``SubmissionRejected``; row-level problems stay on their ``ParsedRow``.
 
-calamine reads the cell values (about 13x faster than openpyxl read-only here); the sniff's
-byte scan of the sheet XML adds what calamine lacks (hidden rows, formulas without a cached
-value, error cells, the 1904 date system).
+calamine reads the cell values of every accepted format (.xlsx/.xlsm/.xltx, .xls, .xlsb, .ods;
+about 13x faster than openpyxl read-only here); the sniff's scan of the sheet parts adds what
+calamine lacks (hidden rows, formulas without a cached value, error cells, the 1904 date system,
+merged ranges of .ods and .xlsb). From the sheet list on, every format takes the same path.
+
+A file rejected after its sheets could be opened still says whose it is where the rows above
+the header name the unit and period (``SubmissionRejected.hint``).
 """
 
 from __future__ import annotations
@@ -78,9 +82,83 @@ def parse_workbook(
     except (python_calamine.ZipError, python_calamine.XmlError):
         raise reject("E_ZIP_CORRUPT", source_file) from None
     except python_calamine.CalamineError as error:
-        raise reject("E_UNREADABLE", source_file, type(error).__name__) from None
+        raise _unreadable(package, source_file, error) from None
     with workbook:
-        return _read_data_sheet(workbook, package, source_file, limits, today or date.today())
+        try:
+            return _read_data_sheet(workbook, package, source_file, limits, today or date.today())
+        except SubmissionRejected as rejected:
+            if rejected.hint is None and rejected.problem.code in _HINT_AFTER:
+                rejected.hint = _identity_hint(workbook, package, limits)
+            raise
+
+
+# Rejections raised once every visible sheet's head has been read within the limits: reading
+# those heads again for the unit and period is safe (never after E_TOO_LARGE and the like).
+_HINT_AFTER = frozenset(
+    {"E_TEMPLATE", "E_DUP_HEADER", "E_MULTIPLE_DATA_SHEETS", "E_NO_DATA_SHEET", "E_PERIOD"}
+)
+
+
+def _unreadable(package: Package, source_file: str, error: Exception) -> SubmissionRejected:
+    if package.format == "xls":  # an OLE file with a Workbook stream calamine cannot parse
+        return reject("E_LEGACY_XLS", source_file, type(error).__name__)
+    return reject("E_UNREADABLE", source_file, type(error).__name__)
+
+
+def _identity_hint(
+    workbook: CalamineWorkbook, package: Package, limits: Limits
+) -> dict[str, object] | None:
+    """Unit and period written above the header of the first visible sheet naming them.
+
+    Best effort for a rejected file (E_TEMPLATE, E_DUP_HEADER, ...): the 填报单位/报告期 line is
+    read as for a loaded file; nothing else of the sheet is used.
+    """
+    try:
+        for entry in _sheet_entries(workbook, package):
+            structure = package.structures.get(entry.part or "")
+            if entry.kind != "worksheet" or entry.state != "visible" or entry.part is None:
+                continue
+            if structure is not None and structure.beyond_limits:
+                continue
+            head = workbook.get_sheet_by_name(entry.name).to_python(
+                skip_empty_area=False, nrows=limits.header_search_rows
+            )
+            text = lines_text(head)
+            meta = read_meta(text, [])
+            if meta.unit_written or meta.year:
+                return {
+                    "sheet": entry.name,
+                    "unit_written": meta.unit_written,
+                    "year": meta.year,
+                    "month": meta.month,
+                    "heading_text": text[:500] or None,
+                }
+    except (python_calamine.CalamineError, ValueError, IndexError):
+        return None
+    return None
+
+
+_VISIBILITY = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
+_SHEET_KINDS = {"WorkSheet": "worksheet", "ChartSheet": "chartsheet", "DialogSheet": "dialogsheet"}
+
+
+def _sheet_entries(workbook: CalamineWorkbook, package: Package) -> tuple[SheetEntry, ...]:
+    """The workbook's sheets: from workbook.xml (.xlsx), else as calamine lists them.
+
+    For .xls, .xlsb and .ods the sheet's name stands for its part (structures and merges are
+    keyed by name).
+    """
+    if not package.sheets_from_parser:
+        return package.sheets
+    return tuple(
+        SheetEntry(
+            meta.name,
+            _VISIBILITY.get(str(meta.visible).rsplit(".", 1)[-1], "hidden"),
+            _SHEET_KINDS.get(str(meta.typ).rsplit(".", 1)[-1], "other"),
+            meta.name,
+        )
+        for meta in workbook.sheets_metadata
+    )
 
 
 @dataclass
@@ -95,10 +173,18 @@ class _Candidate:
 def _read_data_sheet(
     workbook: CalamineWorkbook, package: Package, source_file: str, limits: Limits, today: date
 ) -> ParsedSubmission:
-    warnings: list[Problem] = []
+    warnings: list[Problem] = [
+        Problem(code, source_file, detail=safe_raw_value(detail))
+        for code, detail in package.warnings
+    ]
     candidates: list[_Candidate] = []
     visible: list[str] = []
-    for entry in package.sheets:
+    entries = _sheet_entries(workbook, package)
+    if not entries and package.format == "xls":
+        raise reject("E_LEGACY_XLS", source_file, "没有工作表 / no sheets")
+    if len(entries) > limits.max_sheets:
+        raise reject("E_TOO_MANY_PARTS", source_file, f"{len(entries)} > {limits.max_sheets}")
+    for entry in entries:
         if entry.kind != "worksheet" or entry.part is None:
             continue
         if entry.state != "visible":
@@ -141,7 +227,7 @@ def _header_candidate(
     head_rows = limits.header_search_rows + 1
     head = sheet.to_python(skip_empty_area=False, nrows=head_rows)
     merges = _merges(
-        sheet, head_rows, max(len(r) for r in head) if head else 0, source_file, entry.name
+        sheet, package, head_rows, max(len(r) for r in head) if head else 0, source_file, entry.name
     )
     layout = find_header(head, merges, limits.header_search_rows)
     if layout is None:
@@ -150,10 +236,20 @@ def _header_candidate(
 
 
 def _merges(
-    sheet: python_calamine.CalamineSheet, rows: int, cols: int, source_file: str, name: str
+    sheet: python_calamine.CalamineSheet,
+    package: Package,
+    rows: int,
+    cols: int,
+    source_file: str,
+    name: str,
 ) -> Merges:
+    """Merged ranges: calamine's for .xlsx and .xls, the sniff's for .ods and .xlsb."""
+    if package.merges is not None:
+        ranges = package.merges.get(name) or []
+    else:
+        ranges = sheet.merged_cell_ranges or []
     try:
-        return Merges.from_ranges(sheet.merged_cell_ranges or [], rows, cols)
+        return Merges.from_ranges(ranges, rows, cols)
     except TooManyMergedCells:
         raise SubmissionRejected(
             Problem("E_TOO_LARGE", source_file, name, detail="merged cells")
@@ -249,7 +345,7 @@ def _read_sheet(
         columns=columns,
         structure=chosen.structure,
         merges=_merges(
-            chosen.sheet, len(grid), len(grid[0]) if grid else 0, source_file, sheet_name
+            chosen.sheet, package, len(grid), len(grid[0]) if grid else 0, source_file, sheet_name
         ),
         source_file=source_file,
         sheet=sheet_name,
@@ -260,6 +356,8 @@ def _read_sheet(
         raise SubmissionRejected(
             Problem("E_PERIOD", source_file, sheet_name, detail=meta.period_error)
         )
+    if meta.year and meta.month:
+        _signed_after_period(rows_out.rows, columns, meta.year, meta.month, source_file, sheet_name)
     if chosen.structure.protected:
         warnings.append(Problem("W_PROTECTED", source_file, sheet_name))
     warnings.extend(rows_out.warnings)
@@ -279,6 +377,38 @@ def _read_sheet(
         warnings=warnings,
         heading_text=above_header[:500] or None,
     )
+
+
+def _signed_after_period(
+    rows: list[ParsedRow], columns: list[_Column], year: int, month: int, source: str, sheet: str
+) -> None:
+    """A 签约时间 after the report period cannot be right (a typo, a planned date): the row is
+    quarantined with the cell named, not counted (2030年1月1日 in a March 2021 report)."""
+    column = next((c for c in columns if c.name == "signed_date"), None)
+    if column is None:
+        return
+    period_end = date(year + month // 12, month % 12 + 1, 1)
+    for row in rows:
+        signed = row.values.get("signed_date")
+        if isinstance(signed, date) and signed >= period_end:
+            shown = f"{signed.year}年{signed.month}月{signed.day}日"
+            row.values["signed_date"] = None
+            row.problems.append(
+                Problem(
+                    "E_SIGNED_AFTER_PERIOD",
+                    source,
+                    sheet,
+                    row_number=row.row_number,
+                    column_index=column.index + 1,
+                    column_name=column.name,
+                    header=column.header,
+                    raw_value=signed.isoformat(),
+                    detail=(
+                        f"“{shown}”在报告期{year}年{month}月之后",
+                        f"{signed.isoformat()} is after the report period {year}-{month:02d}",
+                    ),
+                )
+            )
 
 
 def _columns(

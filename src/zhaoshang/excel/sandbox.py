@@ -53,6 +53,15 @@ def _load_reply(payload: bytes) -> tuple[str, object]:
     return reply
 
 
+def _is_rejection(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], Problem)
+        and (value[1] is None or isinstance(value[1], dict))
+    )
+
+
 class _WorkerDied(Exception):
     pass
 
@@ -81,10 +90,11 @@ class SandboxWorker:
         self._tasks += 1
         if status == "ok" and isinstance(value, dict):
             return wire.decode(value)
-        if status == "rejected" and isinstance(value, Problem):
-            if value.code == "E_RESOURCE_LIMIT":
+        if status == "rejected" and _is_rejection(value):
+            problem, hint = value
+            if problem.code == "E_RESOURCE_LIMIT":
                 self.close()  # the worker is exiting to free its heap
-            raise SubmissionRejected(value)
+            raise SubmissionRejected(problem, hint)
         self.close()
         raise SubmissionRejected(Problem("E_UNREADABLE", source_file, detail=str(value)[:40]))
 

@@ -53,7 +53,7 @@ class Meta:
     month: int | None
     report_date: date | None
     amount_unit: AmountUnit | None  # 单位：万元 / 元 on the sheet, for columns without their own
-    period_error: str | None  # 报告期 written but not a valid month (E_PERIOD detail)
+    period_error: tuple[str, str] | None  # 报告期 written but not a month: (zh, en) E_PERIOD detail
 
 
 def cell_text(cell: object) -> str:
@@ -97,7 +97,7 @@ def read_meta(above_header_text: str, footer: list[list[object]]) -> Meta:
         try:
             year, month = parse_period(period)
         except ValueError:
-            period_error = normalize_text(period)[:30]
+            period_error = period_problem(normalize_text(period)[:30])
     else:
         year, month = _period_in_title(_DATE_RE.sub("", text))
     report_date = _report_date(text) or (_report_date(lines_text(footer)) if footer else None)
@@ -123,6 +123,30 @@ def parse_period(text: str) -> tuple[int, int]:
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         raise ValueError(text)
     return year, month
+
+
+def period_problem(text: str) -> tuple[str, str]:
+    """Why ``text`` is not a report period, in Chinese and English (the E_PERIOD detail)."""
+    m = _YEAR_MONTH.match(text.strip()) or _YEAR_MONTH_COMPACT.fullmatch(text.strip())
+    if m and _RANGE_AFTER.match(text.strip(), m.end()):
+        return (
+            f"“{text}”是一段期间，报告期应为单个月份（如 2021年3月）",
+            f"{text!r} is a range; the report period is one month (e.g. 2021年3月)",
+        )
+    if m and not 1 <= int(m.group(2)) <= 12:
+        return (
+            f"“{text}”的月份{int(m.group(2))}不在1-12之间",
+            f"{text!r}: month {int(m.group(2))} is not between 1 and 12",
+        )
+    if m and not 2000 <= int(m.group(1)) <= 2100:
+        return (
+            f"“{text}”的年份{m.group(1)}不合理",
+            f"{text!r}: year {m.group(1)} is not plausible",
+        )
+    return (
+        f"“{text}”不是年月（应写如 2021年3月）",
+        f"{text!r} is not a year and month (write e.g. 2021年3月)",
+    )
 
 
 def _period_in_title(text: str) -> tuple[int | None, int | None]:

@@ -1,12 +1,15 @@
 """Sniff before parsing: decide from bytes alone whether a file may reach a spreadsheet parser.
 
-RELIABILITY §3 rule 2 and catalogue A/B. Checks run cheapest first and all of them before
-calamine or openpyxl see the file: magic bytes (empty, OLE/CFB, text, zip), the zip central
-directory (entry count, declared sizes, compression ratio, duplicate names, zip encryption), the
-package's parts (xlsb, macros), then one read of every part (bounded by the declared sizes just
-checked) that rejects any DTD/entity declaration, cell references beyond Excel's grid and
-oversized shared-string tables, and collects each worksheet's structure (sheetxml). The result
-describes the workbook's sheets for the reader.
+RELIABILITY §3 rule 2 and catalogue A/B. The format is decided by content, never by the file's
+extension: OLE/CFB (legacy .xls, WPS .et, or an encrypted OOXML package), a zip holding an
+OOXML workbook (.xlsx/.xlsm/.xltx, or .xlsb with binary parts) or an OpenDocument spreadsheet
+(.ods), else a rejection naming what the file is. Checks run cheapest first and all of them before
+calamine sees the file: magic bytes, the container's own directory (zip: entry count, declared
+sizes, compression ratio, duplicate names, zip encryption; OLE: stream count and sizes), then one
+read of every zip part (bounded by the declared sizes just checked) that rejects any DTD/entity
+declaration and oversized shared-string tables, and collects each sheet's structure (sheetxml for
+.xlsx, odsxml for .ods, xlsbrec for .xlsb): cells beyond the limits, hidden rows, merges calamine
+does not report. Macros are never run: a macro part only adds a file warning (A9).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from xml.etree import ElementTree
 from zhaoshang.errors import Problem, SubmissionRejected
 from zhaoshang.excel.limits import Limits
 from zhaoshang.excel.sheetxml import BadCellRef, SheetStructure, scan_sheet
+
+MergeRanges = list[tuple[tuple[int, int], tuple[int, int]]]  # 0-based inclusive, as calamine
 
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -52,12 +57,25 @@ class SheetEntry:
 
 @dataclass(frozen=True)
 class Package:
-    """What the sniff learned about a workbook that passed every check."""
+    """What the sniff learned about a workbook that passed every check.
+
+    For .xlsx the sheets come from workbook.xml and ``structures`` is keyed by zip part; for the
+    other formats ``sheets`` is empty (the reader takes calamine's sheet list) and ``structures``
+    and ``merges`` are keyed by sheet name.
+    """
 
     sheets: tuple[SheetEntry, ...]
     date1904: bool
     structures: dict[str, SheetStructure]  # worksheet part -> what calamine does not report
     data: bytes = field(repr=False, default=b"")  # the file as checked: what the parser must read
+    format: str = "xlsx"  # xlsx (incl. .xlsm/.xltx) | xls | xlsb | ods
+    # Merged ranges by sheet name where calamine reports none (.ods, .xlsb); None: ask calamine.
+    merges: dict[str, MergeRanges] | None = None
+    warnings: tuple[tuple[str, str], ...] = ()  # (code, detail) file warnings, e.g. W_MACRO
+
+    @property
+    def sheets_from_parser(self) -> bool:
+        return self.format != "xlsx"
 
 
 def reject(code: str, source_file: str | None, detail: object = "") -> SubmissionRejected:
@@ -89,7 +107,7 @@ def sniff(path: Path, limits: Limits, source_file: str | None) -> Package:
         raise reject("E_TOO_LARGE", source_file, f"> {_mb(limits.max_file_bytes)}")
     head = data[:4096]
     if head.startswith(OLE_MAGIC):
-        raise _ole_problem(data, source_file)
+        return _check_ole(data, limits, source_file)
     if head.startswith(EMPTY_ZIP_MAGIC):
         raise reject("E_ZIP_CORRUPT", source_file)
     if not head.startswith(ZIP_MAGIC):
@@ -97,17 +115,60 @@ def sniff(path: Path, limits: Limits, source_file: str | None) -> Package:
     return _check_package(data, limits, source_file)
 
 
-def _ole_problem(data: bytes, source_file: str | None) -> SubmissionRejected:
-    """An OLE/CFB container: an encrypted .xlsx (password to open) or a legacy .xls/.et."""
-    import msoffcrypto
-    from msoffcrypto.format.ooxml import OOXMLFile
+# Stream names (lower case) that hold a BIFF workbook: BIFF8 (Excel 97-2003, WPS .et) and BIFF5.
+_BIFF_STREAMS = ("workbook", "book")
+
+
+def _check_ole(data: bytes, limits: Limits, source_file: str | None) -> Package:
+    """An OLE/CFB container: an encrypted OOXML package, a legacy .xls/.et, or something else.
+
+    The compound file's directory is read (olefile, pure Python, no parser of cell content)
+    and bounded before calamine sees the BIFF stream: stream count and declared sizes.
+    """
+    import olefile
 
     try:
-        office = msoffcrypto.OfficeFile(io.BytesIO(data))
-        encrypted = isinstance(office, OOXMLFile) and office.is_encrypted()
+        ole = olefile.OleFileIO(data)
     except Exception:
-        encrypted = False
-    return reject("E_ENCRYPTED" if encrypted else "E_LEGACY_XLS", source_file)
+        raise reject("E_LEGACY_XLS", source_file, "文件头损坏 / damaged header") from None
+    with ole:
+        streams = ole.listdir(streams=True, storages=False)
+        if len(streams) > limits.max_ole_streams:
+            raise reject(
+                "E_TOO_MANY_PARTS", source_file, f"{len(streams)} > {limits.max_ole_streams}"
+            )
+        names = {"/".join(parts).lower(): "/".join(parts) for parts in streams}
+        if "encryptedpackage" in names or "encryptioninfo" in names:
+            raise reject("E_ENCRYPTED", source_file)
+        total = sum(ole.get_size(name) for name in names.values())
+        if total > limits.max_uncompressed_bytes:
+            raise reject(
+                "E_TOO_LARGE", source_file, f"{_mb(total)} > {_mb(limits.max_uncompressed_bytes)}"
+            )
+        stream = next((names[n] for n in _BIFF_STREAMS if n in names), None)
+        if stream is None:
+            kind = "Word (.doc)" if "worddocument" in names else "OLE"
+            raise reject("E_UNSUPPORTED_FORMAT", source_file, kind)
+        biff = ole.openstream(stream).read()
+    if _xls_encrypted(data):
+        raise reject("E_ENCRYPTED", source_file)
+    from zhaoshang.excel.biffrec import scan_workbook_stream
+
+    try:
+        structures = scan_workbook_stream(biff, limits.max_rows)
+    except (struct.error, IndexError):
+        structures = {}  # calamine's own read decides (E_LEGACY_XLS)
+    return Package((), False, structures, data, format="xls")
+
+
+def _xls_encrypted(data: bytes) -> bool:
+    """A FILEPASS record (password to open) in the BIFF stream, as msoffcrypto reads it."""
+    import msoffcrypto
+
+    try:
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
+    except Exception:
+        return False  # unreadable BIFF: calamine's own error decides (E_LEGACY_XLS)
 
 
 _OTHER_BINARY = {b"%PDF": "PDF", b"Rar!": "RAR", b"7z\xbc\xaf": "7z", b"\x1f\x8b": "gzip"}
@@ -164,9 +225,20 @@ def _check_package(data: bytes, limits: Limits, source_file: str | None) -> Pack
         infos = archive.infolist()
         _check_directory(infos, limits, source_file)
         parts = _Parts(data, infos, source_file)
-        _check_part_kinds(parts, source_file)
+        kind, warnings = _check_part_kinds(parts, source_file)
         scan = _scan_xml_parts(parts, infos, limits, source_file)
-        return _read_workbook(parts, scan, limits, source_file, data)
+        if kind == "ods":
+            return _ods_package(parts, limits, source_file, data)
+        if kind == "xlsb":
+            return _xlsb_package(parts, infos, limits, source_file, data, warnings)
+        package = _read_workbook(parts, scan, limits, source_file, data)
+        return package if not warnings else _with_warnings(package, warnings)
+
+
+def _with_warnings(package: Package, warnings: tuple[tuple[str, str], ...]) -> Package:
+    from dataclasses import replace
+
+    return replace(package, warnings=package.warnings + warnings)
 
 
 class _Parts:
@@ -254,22 +326,93 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, source_file: 
         )
 
 
-def _check_part_kinds(parts: _Parts, source_file: str | None) -> None:
+_ODS_MIMETYPES = (
+    b"application/vnd.oasis.opendocument.spreadsheet",
+    b"application/vnd.oasis.opendocument.spreadsheet-template",
+)
+
+
+def _check_part_kinds(
+    parts: _Parts, source_file: str | None
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(xlsx | xlsb | ods, file warnings) from the package's parts, or a rejection."""
     lower = parts.by_lower
     if "mimetype" in lower:
-        raise reject("E_UNSUPPORTED_FORMAT", source_file, "OpenDocument (.ods)")
+        mimetype = parts.read(lower["mimetype"]).strip()
+        if mimetype not in _ODS_MIMETYPES or "content.xml" not in lower:
+            kind = mimetype.decode("ascii", "replace")[:60] or "OpenDocument"
+            raise reject("E_UNSUPPORTED_FORMAT", source_file, safe_detail(kind))
+        return "ods", ()
     if "[content_types].xml" not in lower:
         raise reject("E_UNSUPPORTED_FORMAT", source_file, "zip")
     content_types = parts.read(lower["[content_types].xml"])
-    if "xl/workbook.bin" in lower or b"sheet.binary" in content_types:
-        raise reject("E_UNSUPPORTED_FORMAT", source_file, ".xlsb")
-    if any(n.endswith("vbaproject.bin") for n in lower) or re.search(
-        rb"macroEnabled|macrosheet", content_types, re.IGNORECASE
-    ):
-        raise reject("E_MACRO", source_file)
     if not any(n.startswith("xl/") for n in lower):
         kind = "Word (.docx)" if any(n.startswith("word/") for n in lower) else "OOXML"
         raise reject("E_UNSUPPORTED_FORMAT", source_file, kind)
+    warnings: tuple[tuple[str, str], ...] = ()
+    macro_parts = sorted(n for n in lower if n.endswith("vbaproject.bin") or "macrosheets/" in n)
+    # Every .xlsb's main part is typed "sheet.binary.macroEnabled.main", macros or not.
+    declared = re.sub(rb"sheet\.binary\.macroEnabled\.main", b"", content_types, flags=re.I)
+    if macro_parts or re.search(rb"macroEnabled|macrosheet", declared, re.IGNORECASE):
+        # Values only: calamine never runs VBA, and the original is never forwarded (A9).
+        warnings = (("W_MACRO", lower[macro_parts[0]] if macro_parts else "macroEnabled"),)
+    if "xl/workbook.bin" in lower:
+        return "xlsb", warnings
+    if b"sheet.binary" in content_types:  # binary parts without xl/workbook.bin: calamine cannot
+        raise reject("E_UNSUPPORTED_FORMAT", source_file, ".xlsb")
+    return "xlsx", warnings
+
+
+def safe_detail(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _ods_package(parts: _Parts, limits: Limits, source_file: str | None, data: bytes) -> Package:
+    from zhaoshang.excel.odsxml import OdsTooLarge, scan_content
+
+    try:
+        sheets = scan_content(
+            parts.read(parts.by_lower["content.xml"]), limits.max_rows, limits.max_columns
+        )
+    except OdsTooLarge as too_large:
+        raise reject("E_TOO_LARGE", source_file, too_large.detail) from None
+    except ElementTree.ParseError:
+        raise reject("E_ZIP_CORRUPT", source_file) from None
+    if len(sheets) > limits.max_sheets:
+        raise reject("E_TOO_MANY_PARTS", source_file, f"{len(sheets)} > {limits.max_sheets}")
+    return Package(
+        (),
+        False,
+        {name: s.structure for name, s in sheets.items()},
+        data,
+        format="ods",
+        merges={name: s.merges for name, s in sheets.items()},
+    )
+
+
+def _xlsb_package(
+    parts: _Parts,
+    infos: list[zipfile.ZipInfo],
+    limits: Limits,
+    source_file: str | None,
+    data: bytes,
+    warnings: tuple[tuple[str, str], ...],
+) -> Package:
+    from zhaoshang.excel.xlsbrec import XlsbProblem, scan_xlsb
+
+    try:
+        scanned = scan_xlsb(parts.read, [i.filename for i in infos], limits)
+    except XlsbProblem as problem:
+        raise reject(problem.code, source_file, problem.detail) from None
+    return Package(
+        (),
+        scanned.date1904,
+        scanned.structures,
+        data,
+        format="xlsb",
+        merges=scanned.merges,
+        warnings=warnings,
+    )
 
 
 # --------------------------------------------------------------------------------------------

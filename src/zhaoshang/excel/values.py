@@ -498,6 +498,11 @@ def _raw_of(key: object) -> object:
     return key[1] if key.__class__ is tuple else key
 
 
+# OOXML's escape of a carriage return that a writer left unescaped-back (a CR LF typed in a
+# cell, saved by some tools, reads as 名称_x000D_\n项目).
+_ESCAPED_CR = re.compile(r"_x000[dD]_")
+
+
 def _convert_uncached(
     raw: object, typed: Callable[[object], object] | None, free_text: bool = False
 ) -> object:
@@ -505,8 +510,14 @@ def _convert_uncached(
     if isinstance(raw, str):
         if len(raw) > MAX_CELL_CHARS:
             return CellError("E_VALUE_TOO_LONG")
+        line_break = False
+        if "_x000" in raw or "\n" in raw or "\r" in raw:
+            raw = _ESCAPED_CR.sub("\r", raw)
+            line_break = not free_text and ("\n" in raw.strip() or "\r" in raw.strip())
+            if free_text:
+                raw = raw.replace("\r\n", "\n").replace("\r", "\n")
         text, removed = clean_text(raw)
-        warning = "W_CONTROL_CHARS" if removed else None
+        warning = "W_CONTROL_CHARS" if removed else ("W_LINE_BREAK" if line_break else None)
         # After clean_text, normalize_key only drops spaces and upper-cases.
         if len(text) <= _LONGEST_NULL_MARKER and text.upper().replace(" ", "") in NULL_MARKERS:
             return Flagged(None, warning) if warning else None

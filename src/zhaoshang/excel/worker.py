@@ -3,7 +3,7 @@
 It caps its own address space (RLIMIT_AS) and disables core dumps (a dump would hold the
 file's personal data), then serves requests until stdin closes. Each request is one
 length-prefixed pickle ``(path, source_file, limits)`` from the trusted parent; each reply is
-``("ok", wire.encode(ParsedSubmission))``, ``("rejected", Problem)`` or
+``("ok", wire.encode(ParsedSubmission))``, ``("rejected", (Problem, hint dict or None))`` or
 ``("failed", exception type name)``.
 The parent unpickles replies with an allow-list (``sandbox.py``), so a worker subverted by a
 hostile file cannot make the parent run code.
@@ -65,10 +65,10 @@ def handle(request: bytes) -> tuple[tuple[str, object], bool]:
     try:
         return ("ok", wire.encode(parse_workbook(Path(path), source_file, limits))), True
     except SubmissionRejected as rejected:
-        return ("rejected", rejected.problem), True
+        return ("rejected", (rejected.problem, rejected.hint)), True
     except MemoryError:
         # The heap may be fragmented or half-built: answer, then let the parent start afresh.
-        return ("rejected", Problem("E_RESOURCE_LIMIT", source_file)), False
+        return ("rejected", (Problem("E_RESOURCE_LIMIT", source_file), None)), False
     except Exception as error:
         sys.stderr.write(
             f"zhaoshang.excel.worker: {type(error).__name__}\n{''.join(traceback.format_tb(error.__traceback__))}"

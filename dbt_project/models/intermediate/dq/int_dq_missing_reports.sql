@@ -3,7 +3,8 @@
     unit sent a report that loaded (months up to the latest one the inbox holds;
     a month with no data from anyone is nobody's gap). The unit is missing that
     month when it has no loaded submission in the inbox; if it sent files that
-    were all rejected, the reason is given.
+    were all rejected (its unit and month read from the sheet, or guessed from the folder and
+    file name), it is only_rejected with each file and reason, never no_report.
 -#}
 with
 
@@ -70,7 +71,13 @@ rejected as (
         all_submissions.year,
         all_submissions.month,
         string_agg(
-            all_submissions.reason_zh, '；' order by all_submissions.reason_zh
+            all_submissions.reason_zh
+            || case
+                when all_submissions.identity_source = 'file_name'
+                    then '（单位或月份据文件夹和文件名推断）'
+                else ''
+            end,
+            '；' order by all_submissions.reason_zh
         ) as rejected_reason
     from all_submissions
     where

@@ -38,6 +38,7 @@ paths_ranked as (
         submissions.report_date,
         submissions.received_at,
         submissions.load_run_id,
+        submissions.identity_source,
         case
             when inbox_files.is_in_inbox
                 then row_number() over (
@@ -79,6 +80,7 @@ final as (
         reject_code,
         reason_zh,
         reason_en,
+        identity_source,
 
         ---------- counts
         rows_read,

@@ -39,7 +39,8 @@ renamed as (
         received_at,
 
         ---------- lineage
-        load_run_id
+        load_run_id,
+        identity_source
 
     from source
 
