@@ -65,13 +65,18 @@ def _logical_date():
 def notify_inspection_team(context) -> None:
     """DAG failure -> the same team as the data alerts (outbox-backed, never raises)."""
     from zhaoshang.alerts import notify_failure
+    from zhaoshang.guards import failure_reason
+    from zhaoshang.pipeline import make_run_id
 
+    settings = _settings()
+    run_id = str(context.get("run_id"))
     notify_failure(
-        _settings(),
+        settings,
         dag_id=context["dag"].dag_id,
-        run_id=str(context.get("run_id")),
+        run_id=run_id,
         task_id=getattr(context.get("task_instance"), "task_id", None),
-        error=str(context.get("exception") or ""),
+        # A DAG-level callback gets no exception: a refused night's reason comes from the ledger.
+        error=str(context.get("exception") or "") or failure_reason(settings, make_run_id(run_id)),
     )
 
 

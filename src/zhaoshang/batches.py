@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from zhaoshang import inbox, ledger
+from zhaoshang import guards, inbox, ledger
 from zhaoshang.faults import fail_point
 from zhaoshang.ledger_schema import create_schema
 from zhaoshang.queries import scalar
@@ -71,6 +71,7 @@ def plan(
     load_units(settings.units_csv)  # a broken roster stops the night before any write
     summary = ledger.LoadSummary(run_id=run_id, files_seen=len(files))
     with ledger.connect(settings) as con:
+        guards.check_inbox(settings, con, files, run_id)  # before the inbox is recorded
         ledger._record_inbox_presence(con, files, run_id)
         new_files = ledger.select_new_files(con, files, summary)
     chunks = [new_files[i : i + batch_size] for i in range(0, len(new_files), batch_size)] or [[]]

@@ -117,6 +117,10 @@ def airflow_run(logical_date: str | None) -> int:
             f"the published warehouse is unchanged. 详见日志 / see {log_path}",
             file=sys.stderr,
         )
+        from zhaoshang.guards import fired_lines
+
+        for line in fired_lines(settings_module.load())[-3:]:
+            print(line, file=sys.stderr)
         return proc.returncode
     from zhaoshang.pipeline import run_summary
 
@@ -131,11 +135,17 @@ def _run_airflow(args: argparse.Namespace) -> int:
 
 
 def _run_nightly(args: argparse.Namespace) -> int:
+    from zhaoshang.guards import PublishGuardFired
+    from zhaoshang.locking import RunLocked
     from zhaoshang.pipeline import dump, run_nightly, run_summary
 
     logical = date.fromisoformat(args.date) if args.date else None
     settings = settings_module.load()
-    report = run_nightly(settings, logical)
+    try:
+        report = run_nightly(settings, logical)
+    except (RunLocked, PublishGuardFired) as error:  # expected refusals: the message, no trace
+        print(str(error), file=sys.stderr)
+        return 3
     print(dump(report))
     print(run_summary(settings))
     return 0
@@ -152,6 +162,42 @@ def _run_docs(_args: argparse.Namespace) -> int:
     from zhaoshang.pipeline import dump, regenerate_docs
 
     print(dump(regenerate_docs(settings_module.load())))
+    return 0
+
+
+def _restore_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stamp", help="历史版本编号（默认：最近的）/ history stamp (default: the latest)"
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="列出保留的历史版本 / list the kept stamps"
+    )
+    parser.add_argument(
+        "--drill",
+        action="store_true",
+        help="恢复演练：在临时文件夹中用 landing/ 与历史副本重建台账和汇总表并比对哈希，"
+        "不动已发布文件 / restore drill: rebuild ledger rows and marts of a kept night from "
+        "landing/ + history in a scratch folder and compare hashes",
+    )
+
+
+def _run_restore(args: argparse.Namespace) -> int:
+    from zhaoshang import restore
+    from zhaoshang.pipeline import dump
+
+    settings = settings_module.load()
+    if args.list:
+        print("\n".join(restore.available(settings)) or "无 none")
+        return 0
+    try:
+        if args.drill:
+            result = restore.drill(settings, args.stamp)
+            print(dump(result))
+            return 0 if result["ok"] else 1
+        print(dump(restore.restore(settings, args.stamp)))
+    except RuntimeError as error:  # nothing kept, unknown stamp, or another run holds the lock
+        print(str(error), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -370,6 +416,13 @@ COMMANDS: tuple[Command, ...] = (
         "manage the web users: users add NAME --role R (password on stdin), users list",
         _users_options,
         _run_users,
+    ),
+    Command(
+        "restore",
+        "从历史副本恢复已发布的数据仓库（--list 列出，--drill 恢复演练）",
+        "put a kept published warehouse back from history (--list, --drill for a restore drill)",
+        _restore_options,
+        _run_restore,
     ),
     Command(
         "generate",

@@ -9,7 +9,6 @@ are put into a message.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 # code -> (Chinese template, English template). Templates may use {detail}.
@@ -207,16 +206,11 @@ def how_to_fix(codes: str | None) -> str:
     return "".join(dict.fromkeys(p for p in parts if p))
 
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{3,4})(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-
-
 def mask_pii(text: str) -> str:
-    """Mask mobile numbers (138****0000), landlines and 18-digit ID numbers in free text."""
-    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    text = _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    return _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
+    """Mask personal data in free text (one masker for the whole project: ``zhaoshang.pii``)."""
+    from zhaoshang.pii import mask_text
+
+    return mask_text(text)
 
 
 def safe_raw_value(value: object, limit: int = 50) -> str | None:

@@ -82,12 +82,13 @@ def scan(raw_dir: Path, *, stable_seconds: float = 0.0) -> list[InboxFile]:
 
 def land(file: InboxFile, landing_dir: Path) -> Path:
     """Copy a file into the landing zone under its sha256 (atomic; a no-op if already there)."""
-    landing_dir.mkdir(parents=True, exist_ok=True)
+    landing_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # originals hold personal data
     target = landing_dir / f"{file.sha256}.xlsx"
     if target.exists():
         return target
     tmp = landing_dir / f".{file.sha256}.{os.getpid()}.tmp"
     shutil.copyfile(file.path, tmp)
+    tmp.chmod(0o600)
     if sha256_of(tmp) != file.sha256:  # changed while we copied: leave it for the next run
         tmp.unlink()
         raise FileChangedDuringCopy(file.source_file)

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from zhaoshang import inbox
+from zhaoshang import guards, inbox
 from zhaoshang.errors import Problem, SubmissionRejected
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
 from zhaoshang.faults import fail_point
@@ -58,8 +58,10 @@ class LoadSummary:
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.ledger_path))
+    """Open the ledger (owner-only); a WAL that will not replay is set aside (RELIABILITY §3.8)."""
+    from zhaoshang import recovery
+
+    con = recovery.open_ledger(settings)
     create_schema(con)
     return con
 
@@ -86,6 +88,7 @@ def load_new_submissions(
     summary = LoadSummary(run_id=run_id, files_seen=len(files))
     now = datetime.now()
     with connect(settings) as con:
+        guards.check_inbox(settings, con, files, run_id)  # before the inbox is recorded
         _record_inbox_presence(con, files, run_id)
         new_files = select_new_files(con, files, summary)
         columns = {table: table_columns(con, table) for table in TABLES}

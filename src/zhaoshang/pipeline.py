@@ -14,7 +14,7 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-from zhaoshang import ledger, publish, transform
+from zhaoshang import guards, ledger, locking, publish, recovery, transform
 from zhaoshang.progress import tracked
 from zhaoshang.queries import one_row, scalar
 from zhaoshang.settings import Settings
@@ -38,6 +38,7 @@ def plan_batches(settings: Settings, run_id: str, logical_date: date | None = No
     """Stage 1a (writer): the night's new files in batches for ``parse_batch`` to fan out over."""
     from zhaoshang import batches
 
+    _take_lock(settings, run_id)
     return batches.plan(settings, run_id, logical_date=logical_date)
 
 
@@ -46,6 +47,15 @@ def parse_batch(settings: Settings, run_id: str, index: int) -> dict:
     from zhaoshang import batches
 
     return batches.parse_batch(settings, run_id, index)
+
+
+def _take_lock(settings: Settings, run_id: str) -> None:
+    """The run is the only writer from its first stage on (zhaoshang.locking); M19 recorded."""
+    lock = locking.hold(settings, run_id)
+    with ledger.connect(settings) as con:
+        holders = "; ".join(lock.holders_seen) or None
+        guards.record(con, run_id, "lock_retries", lock.retries, holders)
+        guards.record(con, run_id, "lock_wait_s", round(lock.waited_s, 3), holders)
 
 
 @tracked
@@ -61,12 +71,14 @@ def load_submissions(
     ``from_batches``: write what ``plan_batches``/``parse_batch`` prepared (the DAG, where
     parsing runs on every worker) instead of parsing here (one machine, ``run_nightly``).
     """
+    _take_lock(settings, run_id)
     if from_batches:
         from zhaoshang import batches
 
         summary = batches.write(settings, run_id)
     else:
         summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
+    recovery.report_recoveries(settings, run_id)
     with ledger.connect(settings) as con:
         con.execute(
             "insert or replace into runs values (?, ?, ?, null, 'running', ?)",
@@ -81,6 +93,7 @@ def load_submissions(
 @tracked
 def build_features(settings: Settings, run_id: str) -> dict:
     """Stage 2: dbt pass 1 (seeds, staging, intermediate incl. data-quality features)."""
+    locking.hold(settings, run_id)
     build_db = publish.build_path(settings, run_id)
     build_db.parent.mkdir(parents=True, exist_ok=True)
     for stale in build_db.parent.glob(build_db.name + "*"):
@@ -96,6 +109,7 @@ def validate_entries(settings: Settings, run_id: str) -> dict:
     """Stage 3: Great Expectations judges the features; flags go to dq.gx_flags."""
     from zhaoshang import quality
 
+    locking.hold(settings, run_id)
     return quality.validate(publish.build_path(settings, run_id), run_id, settings)
 
 
@@ -105,6 +119,7 @@ def build_marts(settings: Settings, run_id: str, logical_date: date | None = Non
     (marts and audit) and the dbt docs site."""
     from zhaoshang import triage
 
+    locking.hold(settings, run_id)
     build_db = publish.build_path(settings, run_id)
     wd = work_dir(settings, run_id)
     decided = triage.prepare_build(settings, build_db, run_id, logical_date)
@@ -120,7 +135,8 @@ def build_marts(settings: Settings, run_id: str, logical_date: date | None = Non
 
 @tracked
 def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None = None) -> dict:
-    """Stage 5: checks, checkpoint and atomic rename into ZHAOSHANG_WAREHOUSE."""
+    """Stage 5: guards, checks, checkpoint and atomic rename of the analysts' and inspection files."""
+    locking.hold(settings, run_id)
     published = publish.publish(
         settings, run_id, logical_date.isoformat() if logical_date else None
     )
@@ -130,7 +146,13 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
             [datetime.now(), run_id],
         )
     shutil.rmtree(settings.state_dir / "runs" / run_id, ignore_errors=True)
-    return {"path": str(published.path), "tables": published.tables}
+    for line in guards.fired_lines(settings, run_id):
+        log.warning("%s", line)
+    return {
+        "path": str(published.path),
+        "inspection_path": str(published.inspection_path),
+        "tables": published.tables,
+    }
 
 
 @tracked
@@ -166,7 +188,10 @@ def send_receipts(settings: Settings, run_id: str) -> dict:
     """Stage 6c: each unit's receipt (回执) -> feedback dir and outbox -> e-mail. Never fails."""
     from zhaoshang import feedback
 
-    return feedback.run_after_publish(settings, run_id)
+    try:
+        return feedback.run_after_publish(settings, run_id)
+    finally:
+        locking.release(settings, run_id)  # the run's last stage (it writes the ledger's outbox)
 
 
 def run_nightly(
@@ -175,13 +200,32 @@ def run_nightly(
     """All stages in order, without Airflow (``python -m zhaoshang nightly``)."""
     run_id = make_run_id(run_id)
     report: dict = {"run_id": run_id}
-    report["load"] = load_submissions(settings, run_id, logical_date)
-    report["features"] = build_features(settings, run_id)
-    report["validate"] = validate_entries(settings, run_id)
-    report["marts"] = build_marts(settings, run_id, logical_date)
-    report["publish"] = publish_warehouse(settings, run_id, logical_date)
-    report["export"] = export_for_analysts(settings)
-    report["report"] = write_report(settings)
+    stage = "load_submissions"
+    try:
+        report["load"] = load_submissions(settings, run_id, logical_date)
+        stage = "build_features"
+        report["features"] = build_features(settings, run_id)
+        stage = "validate_entries"
+        report["validate"] = validate_entries(settings, run_id)
+        stage = "build_marts"
+        report["marts"] = build_marts(settings, run_id, logical_date)
+        stage = "publish_warehouse"
+        report["publish"] = publish_warehouse(settings, run_id, logical_date)
+        stage = "export_for_analysts"
+        report["export"] = export_for_analysts(settings)
+        stage = "write_report"
+        report["report"] = write_report(settings)
+    except locking.RunLocked:
+        raise  # another run is busy with the ledger: nothing to tell, nothing to touch
+    except Exception as error:
+        locking.release(settings, run_id)
+        from zhaoshang.alerts import notify_failure
+
+        # Without Airflow nobody else tells the inspection team (the DAG has a failure callback).
+        notify_failure(
+            settings, dag_id="zhaoshang_nightly", run_id=run_id, task_id=stage, error=str(error)
+        )
+        raise
     report["alerts"] = send_alerts(settings, run_id)
     report["receipts"] = send_receipts(settings, run_id)
     return report
@@ -199,7 +243,9 @@ def regenerate_docs(settings: Settings) -> dict:
         )
     wd = work_dir(settings, "docs")
     copy = wd / "published_copy.duckdb"
-    shutil.copyfile(settings.warehouse, copy)
+    # The inspection file has every schema the docs describe; only metadata reaches the docs.
+    source = settings.inspection_path if settings.inspection_path.exists() else settings.warehouse
+    shutil.copyfile(source, copy)
     copy.chmod(0o644)
     try:
         dbt_docs = transform.generate_docs(settings, copy, wd)
@@ -255,9 +301,11 @@ def run_summary(
         f" + 空行 blank {rows[3]}"
     )
     lines.append("疑点 / flags: " + (", ".join(f"{r} {n}" for r, n in flags) or "无 none"))
+    lines.extend(guards.fired_lines(settings, manifest))
     lines.append(f"数据仓库 / warehouse: {settings.warehouse}")
+    lines.append(f"督查组数据库 / inspection warehouse: {settings.inspection_path}")
     stages = stages or {}
-    shown = {str(settings.warehouse)}
+    shown = {str(settings.warehouse), str(settings.inspection_path)}
     for stage, path in progress.iter_output_paths(stages):
         if path in shown:
             continue

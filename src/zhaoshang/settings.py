@@ -47,6 +47,19 @@ class Settings:
     # A file modified less than this many seconds ago may still be uploading: left for the next
     # run. 0 (default) takes every file; a git checkout or copy sets fresh mtimes.
     stable_seconds: float = 0.0
+    # The inspection team's published file (full evidence, quarantine, submission history);
+    # ``warehouse`` is the analysts' (masked, marts and the audit tables they need).
+    inspection_warehouse: Path | None = None
+    # ZHAOSHANG_ALLOW_RESET=1: publish even if the publish guard sees an emptied inbox or a
+    # collapsed load (an intended reset). Never set it permanently.
+    allow_reset: bool = False
+    # How long a second nightly run waits for the one holding the lock before it gives up.
+    lock_wait_seconds: float = 1800.0
+    history_keep: int = 7
+    # OS groups that may read the published files (0440); without one: analysts' 0444,
+    # inspection team's 0400.
+    analyst_group: str | None = None
+    inspection_group: str | None = None
     # Files per parse batch when the DAG fans parsing out over workers (ZHAOSHANG_BATCH_FILES).
     batch_files: int = 200
     # The inspection team's web pages (python -m zhaoshang web): e-mails link to this address
@@ -82,6 +95,17 @@ class Settings:
     def build_dir(self) -> Path:
         """Where a run builds its warehouse before the atomic publish."""
         return self.state_dir / "build"
+
+    @property
+    def inspection_path(self) -> Path:
+        return self.inspection_warehouse or self.warehouse.with_name(
+            f"{self.warehouse.stem}_inspection{self.warehouse.suffix}"
+        )
+
+    @property
+    def lock_path(self) -> Path:
+        """flock'ed by the nightly run for its whole life (zhaoshang.locking)."""
+        return self.state_dir / "nightly.lock"
 
     @property
     def history_dir(self) -> Path:
@@ -129,6 +153,16 @@ def load() -> Settings:
         smtp_url=os.environ.get("ZHAOSHANG_SMTP_URL") or None,
         alert_from=os.environ.get("ZHAOSHANG_ALERT_FROM") or "zhaoshang-warehouse@localhost",
         stable_seconds=float(os.environ.get("ZHAOSHANG_STABLE_SECONDS") or 0),
+        inspection_warehouse=(
+            _path("ZHAOSHANG_INSPECTION_WAREHOUSE", "")
+            if os.environ.get("ZHAOSHANG_INSPECTION_WAREHOUSE")
+            else None
+        ),
+        allow_reset=(os.environ.get("ZHAOSHANG_ALLOW_RESET") or "").lower() in {"1", "true", "yes"},
+        lock_wait_seconds=float(os.environ.get("ZHAOSHANG_LOCK_WAIT_SECONDS") or 1800),
+        history_keep=max(1, int(os.environ.get("ZHAOSHANG_HISTORY_KEEP") or 7)),
+        analyst_group=os.environ.get("ZHAOSHANG_ANALYST_GROUP") or None,
+        inspection_group=os.environ.get("ZHAOSHANG_INSPECTION_GROUP") or None,
         batch_files=_positive_int("ZHAOSHANG_BATCH_FILES", 200),
         web_base_url=(os.environ.get("ZHAOSHANG_WEB_BASE_URL") or "").rstrip("/") or None,
         web_secret=os.environ.get("ZHAOSHANG_WEB_SECRET") or None,

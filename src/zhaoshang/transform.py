@@ -52,7 +52,7 @@ def dbt_executable() -> str:
 def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path) -> DbtResult:
     """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
     # One target dir kept across runs: each invocation reuses the last parse (partial parsing,
-    # ~3 s instead of ~5.5 s) and docs reuse the build's manifest. Runs never overlap.
+    # ~3 s instead of ~5.5 s) and docs reuse the build's manifest. Runs never overlap (zhaoshang.locking).
     target_path = settings.state_dir / "dbt_target"
     (target_path / "run_results.json").unlink(missing_ok=True)
     log_path = work_dir / "dbt_logs"
@@ -65,7 +65,9 @@ def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path)
     env = (
         os.environ
         | settings.dbt_env()
-        | {"ZHAOSHANG_BUILD_DB": str(build_db), "ZHAOSHANG_REFERENCE_DIR": str(reference_copy)}
+        # Each run builds its own file (build/<run_id>/); dbt gets it by a relative name from
+        # that folder (its cwd), so the profile and with it dbt's partial parse stay the same.
+        | {"ZHAOSHANG_BUILD_DB": build_db.name, "ZHAOSHANG_REFERENCE_DIR": str(reference_copy)}
     )
     command = [
         dbt_executable(),
@@ -81,7 +83,7 @@ def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path)
     ]
     log.info("dbt %s", " ".join(args))
     proc = subprocess.run(
-        command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR, check=False
+        command, env=env, capture_output=True, text=True, cwd=build_db.parent, check=False
     )
     result = _parse_results(target_path / "run_results.json", " ".join(args), proc.returncode)
     if proc.returncode != 0 and not result.failures:

@@ -176,9 +176,10 @@ def tonight_flags(con: duckdb.DuckDBPyConnection) -> list[Flag]:
 
 def baseline_path(settings: Settings, run_id: str) -> Path | None:
     """The last published warehouse built by another run ("last night"), for a rerun too."""
-    candidates = [settings.warehouse]
+    # The inspection file holds audit.flag_changes and the flags' full evidence.
+    candidates = [settings.inspection_path, settings.warehouse]
     if settings.history_dir.exists():
-        candidates += sorted(settings.history_dir.glob("warehouse_*.duckdb"), reverse=True)
+        candidates += sorted(settings.history_dir.glob("inspection_*.duckdb"), reverse=True)
     for path in candidates:
         if not path.exists():
             continue

@@ -46,4 +46,4 @@ def test_an_error_level_data_test_stops_the_publish_and_notifies(first_night):
         units_csv.write_text(good_roster, encoding="utf-8")
     assert run_nightly_dag("2021-03-07") == "success"
     assert _digest(settings.warehouse) != before  # the good night published again
-    assert not list(settings.build_dir.glob("warehouse_*.duckdb"))  # abandoned build cleaned up
+    assert not list(settings.build_dir.rglob("*.duckdb"))  # abandoned build cleaned up

@@ -62,7 +62,7 @@ def test_every_file_is_loaded_superseded_or_rejected_with_its_reason(nightly):
         assert (unit, year, month) == (f.unit_name, f.year, f.month), f.source_file
     codes = dict(
         query(
-            wh,
+            nightly["settings"].inspection_path,  # quarantine is the inspection team's
             "select source_file, reason_code from audit.quarantine where decision = 'REJECT-FILE'",
         )
     )
@@ -93,7 +93,7 @@ def test_rows_read_equal_rows_loaded_plus_quarantined_plus_blank_for_every_file(
 
 
 def test_quarantine_holds_exactly_the_bad_rows_with_their_cell_and_reason(nightly):
-    wh = nightly["settings"].warehouse
+    wh = nightly["settings"].inspection_path  # raw values: the inspection team's file only
     got = set(
         query(
             wh,
@@ -110,7 +110,7 @@ def test_quarantine_holds_exactly_the_bad_rows_with_their_cell_and_reason(nightl
 
 
 def test_every_planted_anomaly_is_flagged_and_nothing_clean(nightly):
-    wh = nightly["settings"].warehouse
+    wh = nightly["settings"].inspection_path  # the flags' full evidence
     flags = query(
         wh,
         "select rule, severity, unit_name, year, month, source_file, sheet, row_number, evidence from audit.dq_flags",

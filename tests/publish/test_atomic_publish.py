@@ -18,7 +18,10 @@ def _fake_build(settings, run_id: str, marker: int) -> None:
     with duckdb.connect(str(path)) as con:
         for schema, table in publish.CONTRACT_TABLES:
             con.execute(f"create schema if not exists {schema}")
-            con.execute(f"create table {schema}.{table} as select {marker} as marker")
+            con.execute(
+                f"create table {schema}.{table} as select {marker} as marker, "
+                "'loaded' as status, 10 as rows_loaded"
+            )
 
 
 def _digest(path) -> str:
@@ -96,7 +99,8 @@ def test_a_build_missing_a_contract_table_is_not_published(workspace):
 
 
 def test_history_keeps_the_last_published_files(workspace):
-    for i in range(publish.KEEP_HISTORY + 2):
+    for i in range(workspace.history_keep + 2):
         _fake_build(workspace, f"run{i}", i)
         publish.publish(workspace, f"run{i}")
-    assert len(list(workspace.history_dir.glob("warehouse_*.duckdb"))) == publish.KEEP_HISTORY
+    assert len(list(workspace.history_dir.glob("warehouse_*.duckdb"))) == workspace.history_keep
+    assert len(list(workspace.history_dir.glob("inspection_*.duckdb"))) == workspace.history_keep

@@ -112,8 +112,11 @@ def _night_intake(con: duckdb.DuckDBPyConnection, run_id: str) -> IntakeReport |
 def run_after_publish(settings: Settings, run_id: str, *, send: Transport | None = None) -> dict:
     """After publishing: alert new flags, then deliver everything pending. Returns a status."""
     try:
-        flags = read_flags(settings.warehouse)
-        changes = read_changes(settings.warehouse)
+        # The inspection file has the flags' full evidence; the analysts' file is masked again.
+        from zhaoshang.publish import full_path
+
+        flags = read_flags(full_path(settings))
+        changes = read_changes(full_path(settings))
         with connect_waiting(settings.ledger_path) as con:
             ensure_tables(con)
             queued = queue_new_flags(con, settings, run_id, flags, changes)

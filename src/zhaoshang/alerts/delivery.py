@@ -59,10 +59,14 @@ def alerts_dir(settings: Settings) -> Path:
 
 
 def write_copy(alert: outbox.Alert, message: EmailMessage, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # for the inspection team only
     eml = directory / f"{alert.alert_key}.eml"
+    html = directory / f"{alert.alert_key}.html"
+    for path in (eml, html):
+        path.touch(mode=0o600)
+        path.chmod(0o600)
     eml.write_bytes(message.as_bytes())
-    (directory / f"{alert.alert_key}.html").write_text(alert.body_html, encoding="utf-8")
+    html.write_text(alert.body_html, encoding="utf-8")
     return eml
 
 

@@ -133,7 +133,9 @@ def _run(settings: Settings, run_id: str, send: Transport | None) -> dict:
     units = load_units(settings.units_csv)
     resolver = UnitResolver(units)
     contacts = _contacts(units)
-    findings = collect(settings.warehouse, resolver)
+    from zhaoshang.publish import full_path
+
+    findings = collect(full_path(settings), resolver)  # a unit's own quarantined rows
     superseded_by = {
         f.source_file: f.superseded_by
         for found in findings.values()

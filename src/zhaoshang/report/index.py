@@ -55,7 +55,8 @@ def _table(headers: list[str], rows: list[tuple]) -> str:
 
 
 def write_data_quality_page(settings: Settings) -> Path:
-    with publish.open_published(settings) as con:
+    # Counts only, but quarantine lives in the inspection team's file (it holds raw values).
+    with publish.open_inspection(settings) as con:
         by_rule = con.execute(
             """select rule, rule, count(*) filter (where status = 'open'),
                       count(*) filter (where status = 'confirmed'),

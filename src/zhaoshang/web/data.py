@@ -39,8 +39,11 @@ class NotPublished(RuntimeError):
 
 
 def inspection_db_path(settings: Settings):
-    """The file the inspection team's pages read (the published warehouse)."""
-    return settings.warehouse
+    """The file the inspection team's pages read: the published inspection file (full evidence,
+    quarantine, history), or the analysts' file where no inspection file was published yet."""
+    from zhaoshang.publish import full_path
+
+    return full_path(settings)
 
 
 @contextmanager
