@@ -42,6 +42,7 @@ def plan_batches(settings: Settings, run_id: str, logical_date: date | None = No
     return batches.plan(settings, run_id, logical_date=logical_date)
 
 
+@tracked
 def parse_batch(settings: Settings, run_id: str, index: int) -> dict:
     """Stage 1b (any worker): parse one batch into Parquet on the shared state dir."""
     from zhaoshang import batches

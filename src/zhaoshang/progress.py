@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Chinese and English label of each stage, in pipeline order; a stage not listed shows its name.
 STAGE_LABELS: dict[str, tuple[str, str]] = {
+    "parse_batch": ("解析报表", "parse workbooks"),
     "load_submissions": ("读取报表", "load submissions"),
     "build_features": ("计算疑点特征", "build features"),
     "validate_entries": ("疑点校验", "validate entries"),
@@ -89,6 +90,11 @@ def _count_text(stage: str, result: dict) -> str:
         return (
             f"新文件 new files {result.get('files_new', 0)}（入账 accepted "
             f"{result.get('files_loaded', 0)}，拒收 rejected {result.get('files_rejected', 0)}），"
+            f"行 rows {result.get('rows_read', 0)}"
+        )
+    if stage == "parse_batch" and "files" in result:
+        return (
+            f"批次 batch {result.get('batch', 0)}：文件 files {result['files']}，"
             f"行 rows {result.get('rows_read', 0)}"
         )
     if stage == "validate_entries" and "entries_checked" in result:
