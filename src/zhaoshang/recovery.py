@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,22 @@ from zhaoshang.settings import Settings
 log = logging.getLogger(__name__)
 
 _MARKER_GLOB = "ledger_recovered-*.json"
+# How long an open waits for another process's DuckDB lock on the ledger: the run holding the
+# nightly lock before us may still be closing it, and send_alerts / send_receipts overlap.
+LEDGER_WAIT_S = 120.0
+
+
+def connect_waiting(ledger_path: Path, wait_s: float = LEDGER_WAIT_S) -> duckdb.DuckDBPyConnection:
+    """Open the ledger, waiting (bounded) while another process still has it open."""
+    ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(str(ledger_path))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def private_dir(path: Path) -> Path:
@@ -48,7 +65,7 @@ def open_ledger(settings: Settings) -> duckdb.DuckDBPyConnection:
     path = settings.ledger_path
     wal = path.with_name(path.name + ".wal")
     try:
-        con = duckdb.connect(str(path))
+        con = connect_waiting(path)
     except duckdb.Error as error:
         if not (wal.exists() and _is_wal_replay_failure(error)):
             raise

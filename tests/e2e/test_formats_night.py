@@ -25,6 +25,7 @@ from tests.office_formats import replace_in_inbox
 from zhaoshang import pipeline
 from zhaoshang import settings as settings_module
 from zhaoshang.generate import generate_inbox, with_anomalies
+from zhaoshang.publish import full_path
 
 NIGHT = date(2021, 3, 5)
 # What differs by nature between the two inboxes: file suffixes and content hashes (sha256 ids).
@@ -96,8 +97,9 @@ def test_a_mixed_format_inbox_builds_the_same_warehouse(inboxes):
     mixed_settings, report = _night(inboxes["mixed"])
     assert report["load"]["files_rejected"] == len(inboxes["truth"].expected_rejected)
     with (
-        duckdb.connect(str(xlsx_settings.warehouse), read_only=True) as a,
-        duckdb.connect(str(mixed_settings.warehouse), read_only=True) as b,
+        # The inspection file: quarantine and the flags' full evidence are compared too.
+        duckdb.connect(str(full_path(xlsx_settings)), read_only=True) as a,
+        duckdb.connect(str(full_path(mixed_settings)), read_only=True) as b,
     ):
         for name, sql in COMPARED.items():
             expected, got = _table(a, sql), _table(b, sql)

@@ -127,7 +127,7 @@ def test_the_ledger_is_waited_for_while_a_parallel_task_has_it(tmp_path):
     import sys
     import time
 
-    from zhaoshang.alerts.outbox import connect_waiting
+    from zhaoshang.recovery import connect_waiting
 
     ledger = tmp_path / "ledger.duckdb"
     holder = subprocess.Popen(

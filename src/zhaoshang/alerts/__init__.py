@@ -31,13 +31,13 @@ from zhaoshang.alerts.intake import IntakeReport, read_intake
 from zhaoshang.alerts.outbox import (
     Alert,
     alerted_keys,
-    connect_waiting,
     ensure_tables,
     queue_alert,
 )
 from zhaoshang.alerts.since import read_changes, since_last_night
 from zhaoshang.alerts.sources import decisions_csv, open_flags, read_decisions, read_flags
 from zhaoshang.errors import mask_pii
+from zhaoshang.recovery import connect_waiting
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,16 +9,12 @@ queued and the next run delivers it (RELIABILITY §3 rule 9).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
 from zhaoshang.queries import scalar
-
-LEDGER_WAIT_S = 120.0
 
 DDL = (
     """
@@ -65,20 +61,6 @@ class Alert:
     last_error: str | None = None
     sent_at: datetime | None = None
     delivered_to: str | None = None
-
-
-def connect_waiting(ledger_path: Path, wait_s: float = LEDGER_WAIT_S) -> duckdb.DuckDBPyConnection:
-    """Open the ledger, waiting while another process has it (DuckDB allows one writing process):
-    send_alerts and send_receipts run side by side after publishing, each for a few seconds."""
-    ledger_path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return duckdb.connect(str(ledger_path))
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -18,13 +18,14 @@ from pathlib import Path
 import duckdb
 
 from zhaoshang.alerts.delivery import Transport, deliver_pending
-from zhaoshang.alerts.outbox import connect_waiting, queue_alert
 from zhaoshang.alerts.outbox import ensure_tables as ensure_outbox
+from zhaoshang.alerts.outbox import queue_alert
 from zhaoshang.errors import mask_pii
 from zhaoshang.feedback import memory
 from zhaoshang.feedback.findings import FileReceived, Problem, UnitFindings, collect
 from zhaoshang.feedback.receipt import KIND_ORDER, Receipt, Resolved, receipt_key, to_alert
 from zhaoshang.forms import safe_file_part
+from zhaoshang.recovery import connect_waiting
 from zhaoshang.reference import Unit, UnitResolver, load_units
 from zhaoshang.settings import Settings
 
