@@ -211,18 +211,7 @@ def write(settings: Settings, run_id: str) -> ledger.LoadSummary:
             _insert_batch(con, columns, folder)
             fail_point("load:after_commit")
             _count_batch(con, columns["submissions"], folder, summary)
-    log.info(
-        "load (batches): %d files seen, %d new, %d loaded, %d rejected; rows read %d = "
-        "loaded %d + quarantined %d + blank %d",
-        summary.files_seen,
-        summary.files_new,
-        summary.files_loaded,
-        summary.files_rejected,
-        summary.rows_read,
-        summary.rows_loaded,
-        summary.rows_quarantined,
-        summary.rows_ignored_blank,
-    )
+    log.info("load (batches): %s", summary.describe())
     return summary
 
 

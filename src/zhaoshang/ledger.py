@@ -56,6 +56,16 @@ class LoadSummary:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def describe(self) -> str:
+        """The log line of a load, in the words of make run's summary (accepted, not loaded:
+        which accepted report a later one supersedes is decided in the marts)."""
+        return (
+            f"{self.files_seen} files seen, {self.files_new} new: {self.files_loaded} accepted, "
+            f"{self.files_rejected} rejected; rows read {self.rows_read} = loaded "
+            f"{self.rows_loaded} + quarantined {self.rows_quarantined} + blank "
+            f"{self.rows_ignored_blank}"
+        )
+
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     """Open the ledger (owner-only); a WAL that will not replay is set aside (RELIABILITY §3.8)."""
@@ -108,17 +118,7 @@ def load_new_submissions(
                 pending = writer.submit(_write_and_count, con, columns, records, summary)
             if pending is not None:
                 pending.result()
-    log.info(
-        "load: %d files seen, %d new: %d accepted (later reports of a month supersede earlier ones in the marts), %d rejected; rows read %d = loaded %d + quarantined %d + blank %d",
-        summary.files_seen,
-        summary.files_new,
-        summary.files_loaded,
-        summary.files_rejected,
-        summary.rows_read,
-        summary.rows_loaded,
-        summary.rows_quarantined,
-        summary.rows_ignored_blank,
-    )
+    log.info("load: %s", summary.describe())
     return summary
 
 

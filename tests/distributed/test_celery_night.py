@@ -44,12 +44,14 @@ def _fernet_key() -> str:
 
 
 def warehouse_fingerprint(path: Path) -> dict[str, str]:
-    """sha256 per table of marts and audit (rows sorted, run ids and timestamps left out)."""
+    """sha256 per table of marts and audit (rows sorted, run ids and timestamps left out; the
+    run's own telemetry, audit.manifest and audit.metrics with its lock waits, differs by run)."""
     hashes = {}
     with duckdb.connect(str(path), read_only=True) as con:
         tables = con.execute(
             """select table_schema, table_name from information_schema.tables
-               where table_schema in ('marts', 'audit') and table_name <> 'manifest'
+               where table_schema in ('marts', 'audit')
+                 and table_name not in ('manifest', 'metrics')
                order by all"""
         ).fetchall()
         for schema, table in tables:
