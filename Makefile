@@ -38,6 +38,8 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)  ## 按 requirements.lock 建立 .venv | create .venv from requirements.lock (exact versions)
 
 run: $(STAMP)  ## 用样例收件箱经 Airflow 跑一次夜间作业（约 1 分钟）| run the nightly DAG on the bundled inbox (about 1 min)
+	@# The report's charts need a CJK font; without one (not root) the report is drafted without charts.
+	@bash .ci/ensure-system-packages fonts-noto-cjk || true
 	@$(PY) -m zhaoshang airflow-run
 
 system-deps:  ## 安装测试所需的 Debian 软件包 | Debian packages the tests need (LibreOffice, Chromium, PostgreSQL, Redis, CJK fonts)

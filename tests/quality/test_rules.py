@@ -222,7 +222,7 @@ def test_nobody_is_missing_in_a_month_nobody_reported(dq_build):
 def test_no_phone_number_in_any_flag(dq_build):
     text = " ".join(str(v) for f in dq_build.flags for v in f.values())
     assert PHONE not in text
-    assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
+    assert not re.search(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])", text)
     assert "139****5678" in text  # the project name that carried one is masked, not dropped
 
 
@@ -302,4 +302,4 @@ def test_the_real_flags_make_a_clean_alert(dq_build):
         "城关镇（共 5 条）" in text and "会亭镇（共 9 条）" in text and "盐务局（共 2 条）" in text
     )
     for body in (text, alert.body_html, alert.subject):
-        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)
+        assert not re.search(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])", body)

@@ -356,3 +356,20 @@ def test_chart_labels_have_glyphs_in_the_cjk_font(seed_night, monkeypatch):
     monkeypatch.setattr(charts, "CJK_FAMILIES", ("No Such CJK Font",))
     with pytest.raises(charts.MissingCJKFont, match="fonts-noto-cjk"):
         charts.sector_shares(data)
+
+
+def test_without_a_cjk_font_the_report_is_written_without_charts(seed_night, monkeypatch, tmp_path):
+    """A fresh machine where the fonts could not be installed (not root) still gets tonight's report."""
+    import dataclasses
+
+    import docx
+
+    from zhaoshang import report
+    from zhaoshang.report import charts
+
+    monkeypatch.setattr(charts, "CJK_FAMILIES", ("No Such CJK Font",))
+    settings = dataclasses.replace(seed_night["settings"], output_dir=tmp_path)
+    written = report.write_report(settings, 2021, 6)
+    assert "fonts-noto-cjk" in written["charts_missing"] and written["charts"] == []
+    text = "\n".join(p.text for p in docx.Document(written["docx"]).paragraphs)
+    assert "全县共引进项目434个" in text

@@ -8,6 +8,7 @@ as marked headings for the clerk; every figure's query is listed in the appendix
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from zhaoshang.report import charts, draft, figures, writers
 from zhaoshang.settings import Settings
 
 __all__ = ["report_paths", "write_report"]
+
+log = logging.getLogger(__name__)
 
 
 def report_paths(settings: Settings, year: int, month: int) -> dict[str, Path]:
@@ -43,7 +46,14 @@ def write_report(settings: Settings, year: int | None = None, month: int | None 
     data = figures.read(settings.warehouse, year, month, settings.units_csv)
     blocks = draft.draft(data)
     chart_keys = [b.chart for b in blocks if b.kind == "chart"]
-    pngs = charts.render_all(data, chart_keys)
+    charts_missing = ""
+    try:
+        pngs = charts.render_all(data, chart_keys)
+    except charts.MissingCJKFont as missing:
+        # A machine without Chinese fonts still gets the report's text and tables tonight.
+        log.warning("%s: the report is drafted without charts", missing)
+        charts_missing, pngs = str(missing), {}
+        blocks = [b for b in blocks if b.kind != "chart"]
     paths = report_paths(settings, year, month)
     folder = paths["docx"].parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,4 +69,5 @@ def write_report(settings: Settings, year: int | None = None, month: int | None 
         "charts": sorted(str(chart_dir / f"{k}.png") for k in pngs),
         "year": year,
         "month": month,
+        **({"charts_missing": charts_missing} if charts_missing else {}),
     }
