@@ -11,9 +11,7 @@ import re
 
 # Mobile numbers, also written +86 138-1234-5678, 86 13812345678 or with spaces. Not inside a
 # lower-case hex id (a UUID, a flag key, a digest), where 11 digits in a row occur by chance.
-_MOBILE = re.compile(
-    r"(?<![\da-f])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?![\da-f])"
-)
+_MOBILE = re.compile(r"(?<![\da-f])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?![\da-f])")
 # Landlines with an area code: 0370-1234567, 0370 12345678, (0370)1234567, 037012345678.
 _LANDLINE = re.compile(r"(?<!\d)[(（]?(0\d{2,3})[)）]?[- ]?(\d{3,4})[- ]?(\d{4})(?!\d)")
 # 18-digit resident ID numbers (last character may be X).

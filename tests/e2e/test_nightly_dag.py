@@ -221,7 +221,9 @@ def test_the_inspection_team_gets_one_email_with_the_new_flags(nightly):
     html = message.get_body(preferencelist=("html",)).get_content()
     cells = " ".join(str(c) for r in data_rows for c in r if c is not None)
     for shown in (text, html, cells, str(message["Subject"])):
-        assert re.search(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])", shown) is None  # no phone numbers
+        assert (
+            re.search(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])", shown) is None
+        )  # no phone numbers
 
 
 def _ledger_counts(settings) -> tuple:

@@ -200,7 +200,10 @@ def test_a_second_run_gets_a_bilingual_message_naming_the_holder(workspace):
         ("年产5000吨", "年产5000吨"),
         ("电话13812345678", "电话138****5678"),
         # ids that Airflow and the flags print: 11 digits inside lower-case hex are no phone
-        ("ti_id=01a23ccc-4651-7ed6-944a-a18638382840", "ti_id=01a23ccc-4651-7ed6-944a-a18638382840"),
+        (
+            "ti_id=01a23ccc-4651-7ed6-944a-a18638382840",
+            "ti_id=01a23ccc-4651-7ed6-944a-a18638382840",
+        ),
         ("flag 3e13812345678ab0c", "flag 3e13812345678ab0c"),
     ],
 )
