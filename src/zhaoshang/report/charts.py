@@ -23,7 +23,7 @@ class MissingCJKFont(RuntimeError):
     pass
 
 
-def cjk_font_family() -> str:
+def _installed_family() -> str | None:
     from matplotlib import font_manager
 
     for family in CJK_FAMILIES:
@@ -33,6 +33,22 @@ def cjk_font_family() -> str:
             )
         except ValueError:
             continue
+        return family
+    return None
+
+
+def cjk_font_family() -> str:
+    from matplotlib import font_manager
+
+    family = _installed_family()
+    if family is None:
+        # matplotlib's font cache predates a font installed since (make run installs it):
+        # add the system's CJK files to this process's font list rather than trust the cache.
+        for path in font_manager.findSystemFonts():
+            if "CJK" in path or "SourceHan" in path:
+                font_manager.fontManager.addfont(path)
+        family = _installed_family()
+    if family is not None:
         return family
     raise MissingCJKFont(
         "找不到中文字体（请安装 Debian 软件包 fonts-noto-cjk）/ no CJK font found: install the "
