@@ -74,11 +74,22 @@ def normalize_text(value: str) -> str:
 
     Control characters (except tab/CR/LF), format characters (zero-width, BOM, bidi) and
     surrogates go; NFKC (full-width -> ASCII); inner runs of whitespace collapse to one space;
-    trimmed. This is the "as reported" normalisation project identity uses (contract §4), so
-    it stays conservative. dbt calls this very function (macros/normalize_text.sql, through the
-    UDF that zhaoshang.dbt_plugin registers).
+    trimmed. This is the "as reported" normalisation project identity builds on (contract §4,
+    ``project_name_key``), so it stays conservative. dbt calls this very function
+    (macros/normalize_text.sql, through the UDF that zhaoshang.dbt_plugin registers).
     """
     return clean_text(value)[0]
+
+
+def project_name_key(value: str) -> str:
+    """The name part of project identity: ``normalize_text``, then every space dropped.
+
+    "电商物流 中心", "电商物流　中心" and "电商物流中心" are one project. The one rule: dbt's
+    ``int_project_rows_latest`` calls this very function (``normalize_text(..., drop_spaces=true)``
+    -> UDF ``zs_project_name_key``), and the generator's truth and the test oracles call it too
+    (tests/agreement/project_identity_cases.csv holds both sides to it). Case is kept.
+    """
+    return normalize_text(value).replace(" ", "")
 
 
 def normalize_key(value: str) -> str:

@@ -21,9 +21,9 @@ import jinja2
 from zhaoshang.alerts.intake import SHEET_HEADERS as INTAKE_HEADERS
 from zhaoshang.alerts.intake import SHEET_NAME as INTAKE_SHEET
 from zhaoshang.alerts.intake import IntakeReport
-from zhaoshang.alerts.outbox import Alert
 from zhaoshang.alerts.since import SinceLastNight
 from zhaoshang.errors import mask_pii
+from zhaoshang.ledger.outbox import Alert
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
 from zhaoshang.safe_xlsx import Sheet, workbook_bytes
 
