@@ -158,11 +158,39 @@ def size_band_of(
     return None
 
 
-@lru_cache(maxsize=4)
-def export_columns(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str], ...]:
-    """Sheets and Chinese headings of the analysts' Excel export, in sheet and column order."""
-    rows = _read_csv(rules_dir / "export_columns.csv")
+@lru_cache(maxsize=8)
+def export_columns(
+    rules_dir: Path = REFERENCE_RULES_DIR, workbook: str = "analysts"
+) -> tuple[dict[str, str], ...]:
+    """Sheets and Chinese headings of a workbook the pipeline writes, in sheet and column order.
+
+    ``export_columns.csv`` owns every output heading: ``analysts`` (the monthly export) and
+    ``alerts`` (the e-mail's sheets). An empty ``label_zh`` is the column's heading in
+    ``column_map.csv`` (the form's own words), so a project column is named once.
+    """
+    labels = {c.canonical_name: c.label_zh for c in column_map(rules_dir)}
+    rows = [
+        r | {"label_zh": r["label_zh"] or labels[r["column_name"]]}
+        for r in _read_csv(rules_dir / "export_columns.csv")
+        if r["workbook"] == workbook
+    ]
     return tuple(sorted(rows, key=lambda r: int(r["sort_order"])))
+
+
+def sheet_name(table_name: str, workbook: str = "alerts") -> str:
+    """The Chinese name of the sheet ``table_name`` fills (``export_columns.csv``)."""
+    return next(
+        r["sheet_zh"] for r in export_columns(workbook=workbook) if r["table_name"] == table_name
+    )
+
+
+def headings(table_name: str, workbook: str = "alerts") -> tuple[tuple[str, str], ...]:
+    """(column, Chinese heading) of one sheet of ``export_columns.csv``, in column order."""
+    return tuple(
+        (r["column_name"], r["label_zh"])
+        for r in export_columns(workbook=workbook)
+        if r["table_name"] == table_name
+    )
 
 
 @lru_cache(maxsize=4)
