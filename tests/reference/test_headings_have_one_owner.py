@@ -46,13 +46,16 @@ def test_the_alert_sheets_take_their_headings_from_the_seed():
     )
     assert tuple(r["label_zh"] or "项目名称" for r in flags) == compose.WORKBOOK_HEADERS
     assert compose.WORKBOOK_HEADERS[-1] == "疑点编号（flag_key）"
-    assert tuple(
-        r["label_zh"]
-        for r in sorted(
-            (r for r in seed if r["table_name"] == "alert_intake"),
-            key=lambda r: int(r["sort_order"]),
+    assert (
+        tuple(
+            r["label_zh"]
+            for r in sorted(
+                (r for r in seed if r["table_name"] == "alert_intake"),
+                key=lambda r: int(r["sort_order"]),
+            )
         )
-    ) == intake.SHEET_HEADERS
+        == intake.SHEET_HEADERS
+    )
     assert (compose.FLAG_SHEET, intake.SHEET_NAME) == ("疑点清单", "拒收与隔离")
     # Neither module spells a heading of its own any more.
     for module in ("alerts/compose.py", "alerts/intake.py"):
