@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 from alert_fixtures import SmtpServer, free_port
 
-from zhaoshang import alerts
+from zhaoshang import alerts, publish
 from zhaoshang import settings as settings_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "transform"))
@@ -92,6 +92,7 @@ def test_the_email_carries_the_flags_dq_flags_leaves_open(tmp_path, workspace, m
         shutil.copy(raw / "reference" / "flag_decisions.csv", settings.reference_dir)
         settings.inspection_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(build.build_db, settings.inspection_path)
+        publish.finalize_build(settings.inspection_path, "run-decisions", "2021-03-15")
 
         result = alerts.run_after_publish(settings, "run-decisions")
 
