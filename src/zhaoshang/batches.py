@@ -28,7 +28,8 @@ import duckdb
 
 from zhaoshang import guards, inbox, ledger
 from zhaoshang.faults import fail_point
-from zhaoshang.ledger_schema import create_schema
+from zhaoshang.ledger import load as ledger_load
+from zhaoshang.ledger.schema import create_schema
 from zhaoshang.queries import scalar
 from zhaoshang.reference import UnitResolver, load_units
 from zhaoshang.settings import Settings
@@ -72,7 +73,7 @@ def plan(
     summary = ledger.LoadSummary(run_id=run_id, files_seen=len(files))
     with ledger.connect(settings) as con:
         guards.check_inbox(settings, con, files, run_id)  # before the inbox is recorded
-        ledger._record_inbox_presence(con, files, run_id)
+        ledger.record_inbox_presence(con, files, run_id)
         new_files = ledger.select_new_files(con, files, summary)
     chunks = [new_files[i : i + batch_size] for i in range(0, len(new_files), batch_size)] or [[]]
     _write_json_atomically(
@@ -144,7 +145,7 @@ def parse_batch(settings: Settings, run_id: str, index: int, reader=None) -> dic
     landed = [(inbox.land(f, settings.landing_dir), f.source_file) for f in files]
     records: list = [None] * len(files)
     for position, result in reader(landed):
-        records[position] = ledger._to_records(
+        records[position] = ledger_load._to_records(
             files[position], result, resolver, run_id, received_at, logical_date
         )
     out = _batch_dir(settings, run_id, index)
@@ -220,18 +221,7 @@ def _parquet(folder: Path, table: str) -> str:
 
 
 def _insert_batch(con, columns: dict[str, list[tuple[str, str]]], folder: Path) -> None:
-    con.execute("begin")
-    try:
-        for table in ledger.TABLES:
-            con.execute(
-                f"insert into {table} select {ledger.cast_list(columns[table])} "
-                f"from read_parquet({_parquet(folder, table)})"
-            )
-        fail_point("load:before_commit")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    ledger.insert_parquet_batch(con, columns, {t: _parquet(folder, t) for t in ledger.TABLES})
 
 
 def _count_batch(con, columns, folder: Path, summary: ledger.LoadSummary) -> None:
@@ -239,4 +229,4 @@ def _count_batch(con, columns, folder: Path, summary: ledger.LoadSummary) -> Non
     typed = ", ".join(f"cast({name} as {sql}) as {name}" for name, sql in columns)
     frame = con.execute(f"select {typed} from read_parquet({_parquet(folder, 'submissions')})").df()
     for record in frame.to_dict("records"):
-        ledger.count_into(summary, ledger._Records(record, [], [], [], []))
+        ledger.count_into(summary, ledger_load._Records(record, [], [], [], []))

@@ -7,32 +7,25 @@ yesterday's warehouse stays and the failure notice carries the reason. Threshold
 parameters (``dbt_project/seeds/rule_parameters.csv``); ``ZHAOSHANG_ALLOW_RESET=1`` lets an
 intended reset through.
 
-Metrics live in the ledger (``metrics``: one row per run per metric) and every publish copies
-them into ``audit.metrics`` of both published files.
+Metrics live in the ledger (``zhaoshang.ledger.metrics``: one row per run per metric) and every
+publish copies them into ``audit.metrics`` of both published files.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from zhaoshang import reference
+from zhaoshang.ledger import metrics as ledger_metrics
+from zhaoshang.ledger.metrics import record
 from zhaoshang.queries import scalar
+from zhaoshang.recovery import connect_waiting
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
-
-METRICS_DDL = """
-create table if not exists metrics (
-    run_id varchar not null,
-    metric varchar not null,
-    value double,
-    detail varchar,
-    recorded_at timestamp not null
-)"""
 
 
 class PublishGuardFired(RuntimeError):
@@ -41,20 +34,6 @@ class PublishGuardFired(RuntimeError):
 
 def _parameter(name: str) -> float:
     return float(reference.rule_parameters()[name])
-
-
-def record(con: duckdb.DuckDBPyConnection, run_id: str, metric: str, value, detail=None) -> None:
-    """One value per run and metric (a retried stage records once); guard events accumulate."""
-    con.execute(METRICS_DDL)
-    if metric not in _EVENTS:
-        con.execute("delete from metrics where run_id = ? and metric = ?", [run_id, metric])
-    con.execute(
-        "insert into metrics values (?, ?, ?, ?, ?)",
-        [run_id, metric, None if value is None else float(value), detail, datetime.now()],
-    )
-
-
-_EVENTS = {"guard_fired", "guard_overridden", "ledger_wal_recovered"}
 
 
 def check_inbox(settings: Settings, con, files: list, run_id: str) -> dict:
@@ -132,7 +111,7 @@ def check_load(settings: Settings, build_db: Path, published: Path, run_id: str)
         f"入库行数骤降：{now} 行，上次发布 {before} 行（低于 {limit:.0%}） / rows loaded "
         f"collapsed: {now} against {before} at the last publish (below {limit:.0%})"
     )
-    with duckdb.connect(str(settings.ledger_path)) as ledger_con:
+    with connect_waiting(settings.ledger_path, 0) as ledger_con:
         record(ledger_con, run_id, "rows_loaded_share", now / before, f"{now}/{before}")
         if settings.allow_reset:
             log.warning(
@@ -154,11 +133,8 @@ def file_conservation(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 
 def metrics_rows(settings: Settings) -> list[tuple]:
     """Every metric the ledger holds (for audit.metrics of the published files)."""
-    with duckdb.connect(str(settings.ledger_path)) as con:
-        con.execute(METRICS_DDL)
-        return con.execute(
-            "select run_id, metric, value, detail, recorded_at from metrics order by recorded_at"
-        ).fetchall()
+    with connect_waiting(settings.ledger_path, 0) as con:
+        return ledger_metrics.rows(con)
 
 
 def fired_lines(settings: Settings, run_id: str | None = None) -> list[str]:
@@ -166,7 +142,7 @@ def fired_lines(settings: Settings, run_id: str | None = None) -> list[str]:
     if not settings.ledger_path.exists():
         return []
     try:
-        with duckdb.connect(str(settings.ledger_path), read_only=True) as con:
+        with connect_waiting(settings.ledger_path, 0, read_only=True) as con:
             con.execute("select 1 from metrics limit 0")
             rows = con.execute(
                 """select run_id, metric, detail from metrics
@@ -192,7 +168,7 @@ def failure_reason(settings: Settings, run_id: str) -> str:
     if not settings.ledger_path.exists():
         return ""
     try:
-        with duckdb.connect(str(settings.ledger_path), read_only=True) as con:
+        with connect_waiting(settings.ledger_path, 0, read_only=True) as con:
             row = con.execute(
                 """select detail from metrics where run_id = ? and metric = 'guard_fired'
                    order by recorded_at desc limit 1""",

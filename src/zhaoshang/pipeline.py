@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from zhaoshang import guards, ledger, locking, publish, recovery, transform
+from zhaoshang.ledger import runs
 from zhaoshang.progress import tracked
 from zhaoshang.queries import one_row, scalar
 from zhaoshang.settings import Settings
@@ -81,10 +82,7 @@ def load_submissions(
         summary = ledger.load_new_submissions(settings, run_id, logical_date=logical_date)
     recovery.report_recoveries(settings, run_id)
     with ledger.connect(settings) as con:
-        con.execute(
-            "insert or replace into runs values (?, ?, ?, null, 'running', ?)",
-            [run_id, logical_date, datetime.now(), ledger.summary_json(summary)],
-        )
+        runs.record_loaded(con, run_id, logical_date, ledger.summary_json(summary))
         gaps = ledger.conservation_gaps(con)
     if gaps:
         raise RuntimeError(f"行数不守恒 / rows not conserved: {gaps[:5]}")
@@ -142,10 +140,7 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
         settings, run_id, logical_date.isoformat() if logical_date else None
     )
     with ledger.connect(settings) as con:
-        con.execute(
-            "update runs set finished_at = ?, status = 'published' where run_id = ?",
-            [datetime.now(), run_id],
-        )
+        runs.record_published(con, run_id)
     shutil.rmtree(settings.state_dir / "runs" / run_id, ignore_errors=True)
     for line in guards.fired_lines(settings, run_id):
         log.warning("%s", line)

@@ -31,6 +31,7 @@ from duckdb.sqltypes import VARCHAR
 from zhaoshang import guards, pii
 from zhaoshang.faults import fail_point
 from zhaoshang.queries import scalar
+from zhaoshang.recovery import connect_waiting
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ def publish(settings: Settings, run_id: str, logical_date: str | None = None) ->
     try:
         counts = _checked_publish(settings, run_id, logical_date, build_db)
     except PublishCheckFailed as error:
-        with duckdb.connect(str(settings.ledger_path)) as con:  # M8: a verification failure
+        with connect_waiting(settings.ledger_path, 0) as con:  # M8: a verification failure
             guards.record(con, run_id, "publish_check_failures", 1, str(error)[:300])
         raise
     log.info(
@@ -267,7 +268,7 @@ def publish(settings: Settings, run_id: str, logical_date: str | None = None) ->
 def _checked_publish(settings, run_id, logical_date, build_db: Path) -> dict[str, int]:
     with duckdb.connect(str(build_db), read_only=True) as con:
         conservation_gap, outcome = guards.file_conservation(con)
-    with duckdb.connect(str(settings.ledger_path)) as con:
+    with connect_waiting(settings.ledger_path, 0) as con:
         guards.record(con, run_id, "file_conservation_gap", conservation_gap, outcome)  # M4
         guards.record(con, run_id, "publish_check_failures", 0, None)  # M8, this publish
     if conservation_gap:

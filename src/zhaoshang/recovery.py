@@ -32,13 +32,20 @@ _MARKER_GLOB = "ledger_recovered-*.json"
 LEDGER_WAIT_S = 120.0
 
 
-def connect_waiting(ledger_path: Path, wait_s: float = LEDGER_WAIT_S) -> duckdb.DuckDBPyConnection:
-    """Open the ledger, waiting (bounded) while another process still has it open."""
-    ledger_path.parent.mkdir(parents=True, exist_ok=True)
+def connect_waiting(
+    ledger_path: Path, wait_s: float = LEDGER_WAIT_S, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the ledger, waiting (bounded) while another process still has it open.
+
+    With ``open_ledger`` the only way the ledger is opened (tests/ledger holds the code to it);
+    a best-effort reader passes ``wait_s=0`` to fail at once instead.
+    """
+    if not read_only:
+        ledger_path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return duckdb.connect(str(ledger_path))
+            return duckdb.connect(str(ledger_path), read_only=read_only)
         except duckdb.IOException as error:
             if "lock" not in str(error).lower() or time.monotonic() > deadline:
                 raise
@@ -87,7 +94,7 @@ def open_ledger(settings: Settings) -> duckdb.DuckDBPyConnection:
             encoding="utf-8",
         )
         marker.chmod(0o600)
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path))  # the WAL is set aside: nothing left to wait for
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
     return con
@@ -104,7 +111,7 @@ def report_recoveries(settings: Settings, run_id: str) -> list[str]:
     for marker in markers:
         try:
             info = json.loads(marker.read_text(encoding="utf-8"))
-            with duckdb.connect(str(settings.ledger_path)) as con:
+            with connect_waiting(settings.ledger_path, 0) as con:
                 known = {
                     r[0] for r in con.execute("select submission_id from submissions").fetchall()
                 }

@@ -74,11 +74,22 @@ def normalize_text(value: str) -> str:
 
     Control characters (except tab/CR/LF), format characters (zero-width, BOM, bidi) and
     surrogates go; NFKC (full-width -> ASCII); inner runs of whitespace collapse to one space;
-    trimmed. This is the "as reported" normalisation project identity uses (contract §4), so
-    it stays conservative. dbt calls this very function (macros/normalize_text.sql, through the
-    UDF that zhaoshang.dbt_plugin registers).
+    trimmed. This is the "as reported" normalisation project identity builds on (contract §4,
+    ``project_name_key``), so it stays conservative. dbt calls this very function
+    (macros/normalize_text.sql, through the UDF that zhaoshang.dbt_plugin registers).
     """
     return clean_text(value)[0]
+
+
+def project_name_key(value: str) -> str:
+    """The name part of project identity: ``normalize_text``, then every space dropped.
+
+    "电商物流 中心", "电商物流　中心" and "电商物流中心" are one project. The one rule: dbt's
+    ``int_project_rows_latest`` calls this very function (``normalize_text(..., drop_spaces=true)``
+    -> UDF ``zs_project_name_key``), and the generator's truth and the test oracles call it too
+    (tests/agreement/project_identity_cases.csv holds both sides to it). Case is kept.
+    """
+    return normalize_text(value).replace(" ", "")
 
 
 def normalize_key(value: str) -> str:
@@ -147,11 +158,39 @@ def size_band_of(
     return None
 
 
-@lru_cache(maxsize=4)
-def export_columns(rules_dir: Path = REFERENCE_RULES_DIR) -> tuple[dict[str, str], ...]:
-    """Sheets and Chinese headings of the analysts' Excel export, in sheet and column order."""
-    rows = _read_csv(rules_dir / "export_columns.csv")
+@lru_cache(maxsize=8)
+def export_columns(
+    rules_dir: Path = REFERENCE_RULES_DIR, workbook: str = "analysts"
+) -> tuple[dict[str, str], ...]:
+    """Sheets and Chinese headings of a workbook the pipeline writes, in sheet and column order.
+
+    ``export_columns.csv`` owns every output heading: ``analysts`` (the monthly export) and
+    ``alerts`` (the e-mail's sheets). An empty ``label_zh`` is the column's heading in
+    ``column_map.csv`` (the form's own words), so a project column is named once.
+    """
+    labels = {c.canonical_name: c.label_zh for c in column_map(rules_dir)}
+    rows = [
+        r | {"label_zh": r["label_zh"] or labels[r["column_name"]]}
+        for r in _read_csv(rules_dir / "export_columns.csv")
+        if r["workbook"] == workbook
+    ]
     return tuple(sorted(rows, key=lambda r: int(r["sort_order"])))
+
+
+def sheet_name(table_name: str, workbook: str = "alerts") -> str:
+    """The Chinese name of the sheet ``table_name`` fills (``export_columns.csv``)."""
+    return next(
+        r["sheet_zh"] for r in export_columns(workbook=workbook) if r["table_name"] == table_name
+    )
+
+
+def headings(table_name: str, workbook: str = "alerts") -> tuple[tuple[str, str], ...]:
+    """(column, Chinese heading) of one sheet of ``export_columns.csv``, in column order."""
+    return tuple(
+        (r["column_name"], r["label_zh"])
+        for r in export_columns(workbook=workbook)
+        if r["table_name"] == table_name
+    )
 
 
 @lru_cache(maxsize=4)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from zhaoshang import locking, publish
 from zhaoshang.queries import scalar
+from zhaoshang.recovery import connect_waiting
 from zhaoshang.settings import Settings
 
 
@@ -149,15 +150,15 @@ def drill(settings: Settings, stamp: str | None = None, scratch: Path | None = N
     rebuilt, kept = marts_hash(scratch_settings.warehouse), marts_hash(analyst_copy)
     ledger_equal = True
     with (
-        duckdb.connect(str(scratch_settings.ledger_path), read_only=True) as new,
-        duckdb.connect(str(settings.ledger_path), read_only=True) as live,
+        connect_waiting(scratch_settings.ledger_path, 0, read_only=True) as new,
+        connect_waiting(settings.ledger_path, 0, read_only=True) as live,
     ):
         for table in _ROW_TABLES:
             sql = f"select * from {table} where submission_id in (select unnest(?::varchar[]))"
             if _content_hash(new, sql, [submissions]) != _content_hash(live, sql, [submissions]):
                 ledger_equal = False
     ok = rebuilt == kept and ledger_equal
-    with duckdb.connect(str(settings.ledger_path)) as con:
+    with connect_waiting(settings.ledger_path, 0) as con:
         guards.record(con, f"drill_{chosen}", "restore_drill_ok", int(ok), f"stamp {chosen}")  # M18
     if scratch is None:
         shutil.rmtree(base, ignore_errors=True)

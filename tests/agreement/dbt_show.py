@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from zhaoshang.settings import DEFAULT_COUNTY_CODE
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
@@ -26,7 +28,7 @@ def dbt_show(inline: str, work: Path) -> list[dict]:
         "ZHAOSHANG_BUILD_DB": str(work / "build.duckdb"),
         "ZHAOSHANG_LEDGER": str(ledger),
         "ZHAOSHANG_RAW_DIR": str(work / "raw"),
-        "ZHAOSHANG_COUNTY_CODE": "411426",
+        "ZHAOSHANG_COUNTY_CODE": DEFAULT_COUNTY_CODE,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     proc = subprocess.run(

@@ -116,14 +116,16 @@ def test_only_new_flags_go_out_the_next_night(alert_settings, smtp_server):
 
 
 def test_dismissed_flags_never_alert(alert_settings, smtp_server):
+    # The decision is read from audit.dq_flags.status only (dbt merged the store and the CSV);
+    # a CSV line the warehouse has not taken in yet does not count twice.
     decisions = alert_settings.reference_dir / "flag_decisions.csv"
     decisions.write_text(
-        "flag_key,decision,decided_by,decided_at,note\n"
-        "k-old-2,dismissed,王督查,2021-04-02,二期合同已核实\n",
+        "flag_key,decision,decided_by,decided_at,note\nk-dup-1,dismissed,王督查,2021-04-02,x\n",
         encoding="utf-8",
     )
-    # the table's own status (published by dbt) is honoured as well
-    publish_flags(alert_settings, status={"k-miss-1": "dismissed"})
+    publish_flags(
+        alert_settings, status={"k-old-2": "dismissed", "k-miss-1": "confirmed", "k-inf-1": "open"}
+    )
 
     alerts.run_after_publish(alert_settings, "run-1")
 
@@ -136,6 +138,7 @@ def test_dismissed_flags_never_alert(alert_settings, smtp_server):
         )
     ]
     assert "k-old-2" not in keys and "k-miss-1" not in keys
+    assert "k-dup-1" in keys and "k-inf-1" in keys
 
 
 def test_smtp_outage_keeps_the_alert_queued_and_a_later_run_delivers_it_once(

@@ -51,7 +51,7 @@ def test_e_period_says_why(xlsx, period, zh, en):
 
 def test_a_future_period_is_refused_saying_so(tmp_path):
     from zhaoshang.excel.model import ParsedSubmission
-    from zhaoshang.ledger import _check_identity
+    from zhaoshang.ledger.load import _check_identity
     from zhaoshang.reference import Unit, UnitResolver
 
     resolver = UnitResolver([Unit("济阳镇", "乡镇", (), 2021, 0, 0)])

@@ -24,7 +24,7 @@ def latest_rows(truth):
 def _key(r) -> tuple:
     return (
         r.unit_name,
-        reference.normalize_text(r.values["project_name"]),
+        reference.project_name_key(r.values["project_name"]),
         r.values["investor_uscc"],
     )
 
@@ -64,7 +64,11 @@ def scan(truth) -> dict[str, set[Position]]:
     groups = defaultdict(list)
     for r in rows:
         groups[
-            (r.year, r.values["investor_uscc"], reference.normalize_text(r.values["project_name"]))
+            (
+                r.year,
+                r.values["investor_uscc"],
+                reference.project_name_key(r.values["project_name"]),
+            )
         ].append(r)
     for members in groups.values():
         shares = {r.unit_name: r.values.get("credit_share_pct") or Decimal(100) for r in members}

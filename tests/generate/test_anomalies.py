@@ -103,7 +103,7 @@ def test_reported_figures_follow_the_counting_rules(inbox):
         first.setdefault(
             (
                 r.unit_name,
-                reference.normalize_text(r.values["project_name"]),
+                reference.project_name_key(r.values["project_name"]),
                 r.values["investor_uscc"],
             ),
             r.year,
@@ -114,7 +114,7 @@ def test_reported_figures_follow_the_counting_rules(inbox):
         if r.year != 2021:
             continue
         v = r.values
-        key = (r.unit_name, reference.normalize_text(v["project_name"]), v["investor_uscc"])
+        key = (r.unit_name, reference.project_name_key(v["project_name"]), v["investor_uscc"])
         credited = v["funds_period_wan"] * (v.get("credit_share_pct") or Decimal(100)) / 100
         if v["sector"] == "金融贷款":
             funds += credited
@@ -129,7 +129,7 @@ def test_reported_figures_follow_the_counting_rules(inbox):
     assert totals["continuing_funds_wan"] == pytest.approx(float(cont))
     resigned = [a for a in truth.anomalies if a.rule == "OLD_AS_NEW" and "相同" in a.detail]
     assert resigned and all(
-        first[(a.unit_name, reference.normalize_text(a.project_name), _uscc(rows, a))] == 2020
+        first[(a.unit_name, reference.project_name_key(a.project_name), _uscc(rows, a))] == 2020
         for a in resigned
     )
 

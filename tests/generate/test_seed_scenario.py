@@ -166,7 +166,7 @@ def test_files_say_what_the_truth_says(seed_inbox):
             funds[v["sector"]] += v["funds_period_wan"]
         if v["sector"] != "金融贷款" and v["project_kind"] == "新引进":
             projects.setdefault(v["sector"], set()).add(
-                (r.unit_name, reference.normalize_text(v["project_name"]), v["investor_uscc"])
+                (r.unit_name, reference.project_name_key(v["project_name"]), v["investor_uscc"])
             )
     assert {s: funds[s] for s in SEED_TABLE.funds} == {
         s: Decimal(v) for s, v in SEED_TABLE.funds.items()

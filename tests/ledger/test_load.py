@@ -230,7 +230,7 @@ def test_a_file_still_being_written_waits_for_the_next_run(generated, monkeypatc
 
 def test_a_refused_files_period_is_guessed_only_from_a_named_month():
     """Folder and file name give a month only where they name one; a received-on date is none."""
-    from zhaoshang.ledger import _period_in_path
+    from zhaoshang.ledger.load import _period_in_path
 
     night = date(2021, 3, 5)
     assert _period_in_path("济阳镇/2021/2月报表.xlsx", night) == (2021, 2)

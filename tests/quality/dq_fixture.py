@@ -1,6 +1,6 @@
 """A small ledger with every flag rule planted once or twice, next to clean look-alikes.
 
-Built directly with ``zhaoshang.ledger_schema.create_schema`` and SQL inserts (what the loader
+Built directly with ``zhaoshang.ledger.schema.create_schema`` and SQL inserts (what the loader
 writes), so the quality tests exercise the real dbt feature models and the GX checkpoint on
 known answers. Every row carries a contact phone number (personal data) that must never reach
 a flag. USCC check characters were computed once with GB 32100-2015 (the dbt model
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from zhaoshang.ledger_schema import create_schema
+from zhaoshang.ledger.schema import create_schema
 from zhaoshang.settings import EXPECTATIONS_DIR
 
 COUNTY = "411426"

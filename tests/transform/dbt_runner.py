@@ -18,6 +18,7 @@ import duckdb
 
 from zhaoshang.quality.validation import GX_FLAGS_COLUMNS, GX_FLAGS_DDL
 from zhaoshang.reference import write_reference_copies
+from zhaoshang.settings import DEFAULT_COUNTY_CODE
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PASS_1 = ("path:seeds", "path:models/staging", "path:models/intermediate")
@@ -39,7 +40,7 @@ def dbt(args: list[str], *, ledger: Path, raw_dir: Path, build_db: Path, work_di
         "ZHAOSHANG_BUILD_DB": str(build_db),
         "ZHAOSHANG_LEDGER": str(ledger),
         "ZHAOSHANG_RAW_DIR": str(raw_dir),
-        "ZHAOSHANG_COUNTY_CODE": "411426",
+        "ZHAOSHANG_COUNTY_CODE": DEFAULT_COUNTY_CODE,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     command = [

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from zhaoshang.ledger_schema import create_schema
+from zhaoshang.ledger.schema import create_schema
 
 UNITS_CSV = """unit_name,unit_type,aliases,year,target_funds_wan,target_projects
 济阳镇,乡镇,济阳;济阳镇人民政府,2021,1200,12
@@ -106,7 +106,7 @@ FIRST_DATA_ROW = 5
 
 
 def write_ledger(path: Path) -> None:
-    """Create the ledger with zhaoshang.ledger_schema and fill it with the inbox above."""
+    """Create the ledger with zhaoshang.ledger.schema and fill it with the inbox above."""
     con = duckdb.connect(str(path))
     create_schema(con)
     columns = [r[0] for r in con.execute("describe project_rows").fetchall()]

@@ -28,15 +28,15 @@ from zhaoshang.alerts.delivery import (
     write_copy,
 )
 from zhaoshang.alerts.intake import IntakeReport, read_intake
-from zhaoshang.alerts.outbox import (
+from zhaoshang.alerts.since import read_changes, since_last_night
+from zhaoshang.alerts.sources import open_flags, read_flags
+from zhaoshang.errors import mask_pii
+from zhaoshang.ledger.outbox import (
     Alert,
     alerted_keys,
     ensure_tables,
     queue_alert,
 )
-from zhaoshang.alerts.since import read_changes, since_last_night
-from zhaoshang.alerts.sources import decisions_csv, open_flags, read_decisions, read_flags
-from zhaoshang.errors import mask_pii
 from zhaoshang.recovery import connect_waiting
 from zhaoshang.settings import Settings
 
@@ -63,11 +63,7 @@ def new_open_flags(
 ) -> list[dict]:
     """Open flags (no decision) that no earlier alert carried."""
     already = alerted_keys(con)
-    return [
-        f
-        for f in open_flags(flags, read_decisions(decisions_csv(settings)))
-        if f["flag_key"] not in already
-    ]
+    return [f for f in open_flags(flags) if f["flag_key"] not in already]
 
 
 def queue_new_flags(
@@ -134,7 +130,7 @@ def _failed_night_intake(settings: Settings, run_id: str) -> IntakeReport | None
     if not settings.ledger_path.exists():
         return None
     try:
-        with duckdb.connect(str(settings.ledger_path), read_only=True) as con:
+        with connect_waiting(settings.ledger_path, 0, read_only=True) as con:
             return read_intake(con, make_run_id(run_id))
     except duckdb.Error as exc:
         log.warning("refused files not read for the failure notice: %s", mask_pii(str(exc))[:300])
@@ -169,7 +165,8 @@ def notify_failure(
         return {"status": "error", "error": mask_pii(str(exc))[:500]}
     try:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.ledger_path)) as con:
+        # Not waiting for a lock: a busy ledger sends the notice at once without the outbox.
+        with connect_waiting(settings.ledger_path, 0) as con:
             queued = queue_alert(con, alert)
             delivery = deliver_pending(settings, con=con, send=send)
         return {"alert_key": alert.alert_key, "queued": queued, **delivery}

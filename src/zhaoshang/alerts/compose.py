@@ -18,32 +18,23 @@ from typing import Any
 
 import jinja2
 
+from zhaoshang import reference
 from zhaoshang.alerts.intake import SHEET_HEADERS as INTAKE_HEADERS
 from zhaoshang.alerts.intake import SHEET_NAME as INTAKE_SHEET
 from zhaoshang.alerts.intake import IntakeReport
-from zhaoshang.alerts.outbox import Alert
 from zhaoshang.alerts.since import SinceLastNight
 from zhaoshang.errors import mask_pii
+from zhaoshang.ledger.outbox import Alert
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
 from zhaoshang.safe_xlsx import Sheet, workbook_bytes
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 DETAIL_LIMIT = 200  # rows listed in the body; the workbook has all of them
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-WORKBOOK_HEADERS = (
-    "单位",
-    "年",
-    "月",
-    "规则",
-    "规则代码",
-    "严重程度",
-    "项目名称",
-    "文件",
-    "工作表",
-    "行号",
-    "疑点说明",
-    "疑点编号（flag_key）",
-)
+# The flag sheet's columns and headings: export_columns.csv (the one owner of output headings).
+FLAG_SHEET = reference.sheet_name("alert_flags")
+FLAG_COLUMNS = reference.headings("alert_flags")
+WORKBOOK_HEADERS = tuple(label for _, label in FLAG_COLUMNS)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
@@ -212,25 +203,9 @@ def compose_flags_alert(
         "intake": intake.context() if intake and (intake.has_problems or intake.alarming) else None,
     }
     flag_sheet = Sheet(
-        "疑点清单",
+        FLAG_SHEET,
         WORKBOOK_HEADERS,
-        [
-            (
-                r["unit_name"],
-                r["year"],
-                r["month"],
-                r["rule_zh"],
-                r["rule"],
-                r["severity_zh"],
-                r["project_name"],
-                r["source_file"],
-                r["sheet"],
-                r["row_number"],
-                r["evidence"],
-                r["flag_key"],
-            )
-            for r in rows
-        ],
+        [tuple(r[column] for column, _ in FLAG_COLUMNS) for r in rows],
     )
     sheets = [flag_sheet] if total or not intake else []
     if intake and intake.has_problems:

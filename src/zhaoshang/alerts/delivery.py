@@ -21,9 +21,10 @@ from pathlib import Path
 
 import duckdb
 
-from zhaoshang.alerts import outbox
 from zhaoshang.alerts.compose import build_email
 from zhaoshang.errors import mask_pii
+from zhaoshang.ledger import outbox
+from zhaoshang.recovery import connect_waiting
 from zhaoshang.settings import Settings, SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def deliver_pending(
     own = con is None
     if con is None:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(settings.ledger_path))
+        con = connect_waiting(settings.ledger_path, 0)
     db: duckdb.DuckDBPyConnection = con
     try:
         smtp = settings.smtp()

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from zhaoshang import reference
 from zhaoshang.errors import mask_pii
 from zhaoshang.queries import one_row
 
 DETAIL_LIMIT = 200  # problems listed in the body; the attachment sheet has all of them
-SHEET_NAME = "拒收与隔离"
-SHEET_HEADERS = ("单位", "文件", "工作表", "行号", "列", "表头", "处理", "原因", "原因（英文）")
+# Columns and headings of the sheet: export_columns.csv (the one owner of output headings).
+SHEET_NAME = reference.sheet_name("alert_intake")
+SHEET_COLUMNS = reference.headings("alert_intake")
+SHEET_HEADERS = tuple(label for _, label in SHEET_COLUMNS)
 DECISION_ZH = {"REJECT-FILE": "拒收整个文件", "QUARANTINE-ROW": "隔离本行（其余行已入库）"}
 UNKNOWN_UNIT = "（单位不明）"
 
@@ -104,20 +107,7 @@ class IntakeReport:
         }
 
     def sheet_rows(self) -> list[tuple]:
-        return [
-            (
-                p.unit_label,
-                p.source_file,
-                p.sheet,
-                p.row_number,
-                p.column_letter,
-                p.header,
-                p.decision_zh,
-                p.reason_zh,
-                p.reason_en,
-            )
-            for p in self.problems
-        ]
+        return [tuple(getattr(p, column) for column, _ in SHEET_COLUMNS) for p in self.problems]
 
 
 def _text(value: object) -> str:

@@ -1,10 +1,9 @@
-"""Which flags are new and open: the published ``audit.dq_flags`` minus decisions minus alerted.
+"""Which flags are new and open: the published ``audit.dq_flags`` minus decided minus alerted.
 
-The inspection team records decisions in ``raw/reference/flag_decisions.csv`` (flag_key,
-decision confirmed|dismissed, decided_by, decided_at, note). A decided flag is not open: it is
-never alerted (again). The published table's ``status`` column, where dbt provides it, is
-honoured too, and the CSV is read directly as well, so a decision counts even if the table
-predates it.
+A flag's decision is read in one place only: ``audit.dq_flags.status``, where dbt has merged the
+decisions store and ``raw/reference/flag_decisions.csv`` (the latest ``decided_at`` wins). A flag
+confirmed or dismissed there is not open and never alerted (again); the e-mail therefore says
+what the warehouse says, never what a second reading of the CSV would.
 """
 
 from __future__ import annotations
@@ -13,9 +12,6 @@ import logging
 from pathlib import Path
 
 import duckdb
-
-from zhaoshang.reference import read_reference_csv
-from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +29,6 @@ FLAG_COLUMNS = (
     "evidence",
 )
 DECIDED = {"confirmed", "dismissed"}
-
-
-def decisions_csv(settings: Settings) -> Path:
-    return settings.reference_dir / "flag_decisions.csv"
-
-
-def read_decisions(path: Path) -> dict[str, str]:
-    """flag_key -> decision (the last line for a key wins)."""
-    if not path.exists():
-        return {}
-    out = {}
-    for row in read_reference_csv(path):
-        key = (row.get("flag_key") or "").strip()
-        decision = (row.get("decision") or "").strip().lower()
-        if key and decision:
-            out[key] = decision
-    return out
 
 
 def read_flags(warehouse: Path, table: str = "audit.dq_flags") -> list[dict]:
@@ -77,12 +56,6 @@ def read_flags(warehouse: Path, table: str = "audit.dq_flags") -> list[dict]:
         return [dict(zip(wanted, row, strict=False)) for row in cursor.fetchall()]
 
 
-def open_flags(flags: list[dict], decisions: dict[str, str]) -> list[dict]:
-    """Flags nobody has decided on (by the table's status or the decisions file)."""
-    out = []
-    for f in flags:
-        status = str(f.get("status") or "").strip().lower()
-        if status in DECIDED or decisions.get(f["flag_key"]) in DECIDED:
-            continue
-        out.append(f)
-    return out
+def open_flags(flags: list[dict]) -> list[dict]:
+    """Flags nobody has confirmed or dismissed (by ``audit.dq_flags.status``)."""
+    return [f for f in flags if str(f.get("status") or "").strip().lower() not in DECIDED]

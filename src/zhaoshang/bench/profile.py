@@ -18,12 +18,12 @@ from pathlib import Path
 # (label, file suffix, function name); run one after another inside load_submissions, not nested.
 COMPONENTS = (
     ("sha256 of every inbox file (inbox.scan)", "zhaoshang/inbox.py", "scan"),
-    ("inbox_files upsert (executemany)", "zhaoshang/ledger.py", "_record_inbox_presence"),
+    ("inbox_files upsert (executemany)", "zhaoshang/ledger/load.py", "record_inbox_presence"),
     ("landing copy + re-hash (inbox.land)", "zhaoshang/inbox.py", "land"),
-    ("sandboxed parse (workers + reply decode)", "zhaoshang/ledger.py", "default_reader"),
-    ("records from parsed rows (_to_records)", "zhaoshang/ledger.py", "_to_records"),
-    ("DuckDB delete+insert (_write)", "zhaoshang/ledger.py", "_write"),
-    ("conservation check", "zhaoshang/ledger.py", "conservation_gaps"),
+    ("sandboxed parse (workers + reply decode)", "zhaoshang/ledger/load.py", "default_reader"),
+    ("records from parsed rows (_to_records)", "zhaoshang/ledger/load.py", "_to_records"),
+    ("DuckDB delete+insert (_write)", "zhaoshang/ledger/load.py", "_write"),
+    ("conservation check", "zhaoshang/ledger/load.py", "conservation_gaps"),
 )
 
 

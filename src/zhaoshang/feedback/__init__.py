@@ -6,7 +6,7 @@ it writes ``<output>/feedback/<unit>/<Y>年<M>月_回执.xlsx`` (and the e-mail'
 one e-mail per unit in the ledger's alert outbox (kind ``receipt``, key in the subject) to the
 unit's ``contact_email`` in units.csv unless its ``feedback`` is off, and delivers the outbox.
 A unit with nothing new gets nothing. What a unit sees: ``findings``; what it was told before:
-``memory``; the documents: ``receipt``. Never raises: receipts must not fail the data tasks.
+``zhaoshang.ledger.receipts``; the documents: ``receipt``. Never raises: receipts must not fail the data tasks.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pathlib import Path
 import duckdb
 
 from zhaoshang.alerts.delivery import Transport, deliver_pending
-from zhaoshang.alerts.outbox import ensure_tables as ensure_outbox
-from zhaoshang.alerts.outbox import queue_alert
 from zhaoshang.errors import mask_pii
-from zhaoshang.feedback import memory
 from zhaoshang.feedback.findings import FileReceived, Problem, UnitFindings, collect
 from zhaoshang.feedback.receipt import KIND_ORDER, Receipt, Resolved, receipt_key, to_alert
 from zhaoshang.forms import safe_file_part
+from zhaoshang.ledger import receipts as memory
+from zhaoshang.ledger.outbox import ensure_tables as ensure_outbox
+from zhaoshang.ledger.outbox import queue_alert
 from zhaoshang.recovery import connect_waiting
 from zhaoshang.reference import Unit, UnitResolver, load_units
 from zhaoshang.settings import Settings

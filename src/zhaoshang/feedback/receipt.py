@@ -16,9 +16,9 @@ from pathlib import Path
 import jinja2
 
 from zhaoshang.alerts.compose import header_safe
-from zhaoshang.alerts.outbox import Alert
 from zhaoshang.feedback.findings import FileReceived, Problem
-from zhaoshang.feedback.memory import Told
+from zhaoshang.ledger.outbox import Alert
+from zhaoshang.ledger.receipts import Told
 from zhaoshang.safe_xlsx import inert_text
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")

@@ -7,7 +7,8 @@ reject, and per file what it looks like. Nothing is copied from the plan: figure
 from the cells' canonical values as rendered.
 
 Counting choices (where the contract leaves room; also in ``COUNTING_NOTES`` / ``Truth.notes``):
-* a project is (unit, normalize_text(project name), USCC) — "as reported";
+* a project is (unit, reference.project_name_key(project name), USCC): the name as reported,
+  spaces aside (the rule dbt's project identity calls);
 * a row counts as *new* if it says 新引进 and its project was first reported in that year;
   a 新引进 row of a project first reported in an earlier year (re-signed as new) and every 续建
   row go to ``continuing_funds_wan``; 金融贷款 rows always count in funds, never as projects;
@@ -32,7 +33,7 @@ from zhaoshang.generate.plan import LOAN, NEW
 from zhaoshang.settings import REFERENCE_RULES_DIR
 
 COUNTING_NOTES = [
-    "project identity is (unit, normalize_text(project name), USCC): as reported",
+    "project identity is (unit, project_name_key(project name), USCC): as reported, spaces aside",
     (
         "a row is new if it says 新引进 and its project was first reported in that year; 新引进 rows of projects "
         "first reported in an earlier year (re-signed as new) and all 续建 rows go to continuing_funds_wan"
@@ -278,7 +279,7 @@ def mark_latest(files: list[FileTruth]) -> None:
 def identity(unit: str, values: dict) -> tuple[str, str, str]:
     return (
         unit,
-        reference.normalize_text(str(values.get("project_name") or "")),
+        reference.project_name_key(str(values.get("project_name") or "")),
         reference.normalize_text(str(values.get("investor_uscc") or "")).upper(),
     )
 

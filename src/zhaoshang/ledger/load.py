@@ -26,7 +26,7 @@ from zhaoshang import guards, inbox
 from zhaoshang.errors import Problem, SubmissionRejected
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
 from zhaoshang.faults import fail_point
-from zhaoshang.ledger_schema import TOTAL_COLUMNS, create_schema, project_row_columns
+from zhaoshang.ledger.schema import TOTAL_COLUMNS, create_schema, project_row_columns
 from zhaoshang.reference import UnitResolver, load_units
 from zhaoshang.settings import Settings
 
@@ -99,7 +99,7 @@ def load_new_submissions(
     now = datetime.now()
     with connect(settings) as con:
         guards.check_inbox(settings, con, files, run_id)  # before the inbox is recorded
-        _record_inbox_presence(con, files, run_id)
+        record_inbox_presence(con, files, run_id)
         new_files = select_new_files(con, files, summary)
         columns = {table: table_columns(con, table) for table in TABLES}
         # The writer thread commits chunk k while the sandbox workers parse chunk k+1.
@@ -136,7 +136,7 @@ def select_new_files(con, files: list[inbox.InboxFile], summary: LoadSummary) ->
     return new_files
 
 
-def _record_inbox_presence(con, files: list[inbox.InboxFile], run_id: str) -> None:
+def record_inbox_presence(con, files: list[inbox.InboxFile], run_id: str) -> None:
     """Mark which (path, content) pairs are in the inbox now; set-based (one statement)."""
     import pandas as pd
 
@@ -492,6 +492,25 @@ def _write(con, columns: dict[str, list[tuple[str, str]]], records: list[_Record
                 value = getattr(r, attr)
                 batch.extend([value] if isinstance(value, dict) else value)
             _insert(con, table, columns[table], batch)
+        fail_point("load:before_commit")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def insert_parquet_batch(
+    con, columns: dict[str, list[tuple[str, str]]], parquet: dict[str, str]
+) -> None:
+    """The distributed load's batch (``zhaoshang.batches``): each table from its Parquet file of
+    text columns (``text_frame``), cast as the embedded load casts, in one transaction."""
+    con.execute("begin")
+    try:
+        for table in TABLES:
+            con.execute(
+                f"insert into {table} select {cast_list(columns[table])} "
+                f"from read_parquet({parquet[table]})"
+            )
         fail_point("load:before_commit")
         con.execute("commit")
     except BaseException:

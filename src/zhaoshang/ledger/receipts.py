@@ -1,5 +1,7 @@
 """What earlier receipts told each unit, kept in the ledger (the ETL account's state dir).
 
+The storage of ``zhaoshang.feedback``: the tables are in ``zhaoshang.ledger.schema``.
+
 ``receipt_files`` holds the files a receipt has already listed, ``receipt_problems`` every problem
 a receipt announced, with its one-line summary and, once it is gone from the warehouse, when it
 was resolved. Tonight's receipt is then: files not listed before, problems not told before, and
@@ -13,28 +15,7 @@ from datetime import datetime
 
 import duckdb
 
-DDL = (
-    """
-    create table if not exists receipt_files (
-        unit_name varchar not null,
-        file_key varchar not null,
-        receipt_key varchar not null,
-        primary key (unit_name, file_key)
-    )""",
-    """
-    create table if not exists receipt_problems (
-        unit_name varchar not null,
-        problem_key varchar not null,
-        kind varchar not null,
-        summary_zh varchar not null,
-        source_file varchar,
-        first_receipt_key varchar not null,
-        first_told_at timestamp not null,
-        resolved_receipt_key varchar,
-        resolved_at timestamp,
-        primary key (unit_name, problem_key)
-    )""",
-)
+from zhaoshang.ledger.schema import RECEIPTS_DDL, execute_all
 
 
 @dataclass(frozen=True)
@@ -48,8 +29,7 @@ class Told:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in DDL:
-        con.execute(statement)
+    execute_all(con, RECEIPTS_DDL)
 
 
 def listed_files(con: duckdb.DuckDBPyConnection, unit_name: str) -> set[str]:

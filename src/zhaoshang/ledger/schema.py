@@ -1,10 +1,23 @@
-"""DDL of the ledger (``<state>/ledger.duckdb``), the accumulating source of truth.
+"""DDL of the ledger (``<state>/ledger.duckdb``), the accumulating source of truth: every table.
 
-Kept apart from the loader so tests and dbt fixtures can create an empty ledger. Column types of
-``project_rows`` follow ``column_map.csv`` (the one place for the canonical columns).
+The one place where a ledger table is created or altered (tests/ledger/test_ledger_owns_its_tables
+holds every other module to that). Kept apart from the loader so tests and dbt fixtures can create
+an empty ledger. Column types of ``project_rows`` follow ``column_map.csv`` (the one place for the
+canonical columns): a new column there is a new ledger column here, added in place to an older
+ledger by the ``alter table ... add column if not exists`` statements of ``ddl()``.
+
+The tables, by the module of this package that writes them:
+
+- ``load``: submissions, inbox_files, project_rows, sheet_totals, quarantine, file_warnings;
+- ``runs``: runs (one row per night);
+- ``metrics``: metrics (RELIABILITY §8, one row per run per metric);
+- ``outbox``: alert_outbox, alerted_flags (the e-mail outbox, RELIABILITY §3 rule 9);
+- ``receipts``: receipt_files, receipt_problems (what earlier receipts told each unit).
 """
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 
@@ -130,6 +143,83 @@ def ddl() -> list[str]:
     ]
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in ddl():
+METRICS_DDL = (
+    """
+    create table if not exists metrics (
+        run_id varchar not null,
+        metric varchar not null,
+        value double,
+        detail varchar,
+        recorded_at timestamp not null
+    )""",
+)
+
+OUTBOX_DDL = (
+    """
+    create table if not exists alert_outbox (
+        alert_key varchar primary key,
+        kind varchar not null,
+        run_id varchar,
+        created_at timestamp not null,
+        subject varchar not null,
+        body_text varchar not null,
+        body_html varchar not null,
+        attachment blob,
+        attachment_name varchar,
+        recipients varchar not null,
+        attempts integer not null default 0,
+        last_error varchar,
+        last_attempt_at timestamp,
+        sent_at timestamp,
+        delivered_to varchar
+    )""",
+    """
+    create table if not exists alerted_flags (
+        flag_key varchar primary key,
+        alert_key varchar not null
+    )""",
+)
+
+RECEIPTS_DDL = (
+    """
+    create table if not exists receipt_files (
+        unit_name varchar not null,
+        file_key varchar not null,
+        receipt_key varchar not null,
+        primary key (unit_name, file_key)
+    )""",
+    """
+    create table if not exists receipt_problems (
+        unit_name varchar not null,
+        problem_key varchar not null,
+        kind varchar not null,
+        summary_zh varchar not null,
+        source_file varchar,
+        first_receipt_key varchar not null,
+        first_told_at timestamp not null,
+        resolved_receipt_key varchar,
+        resolved_at timestamp,
+        primary key (unit_name, problem_key)
+    )""",
+)
+
+
+def all_ddl() -> list[str]:
+    return [*ddl(), *METRICS_DDL, *OUTBOX_DDL, *RECEIPTS_DDL]
+
+
+_CREATED = re.compile(r"create table if not exists (\w+)")
+
+
+def table_names() -> list[str]:
+    """Every ledger table, from the DDL above (what the ownership test guards)."""
+    return [m.group(1) for statement in all_ddl() for m in _CREATED.finditer(statement)]
+
+
+def execute_all(con: duckdb.DuckDBPyConnection, statements) -> None:
+    for statement in statements:
         con.execute(statement)
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    execute_all(con, all_ddl())

@@ -1,4 +1,6 @@
-"""The alert outbox in the ledger database: queue first, deliver later, mark sent only on success.
+"""The alert outbox in the ledger: queue first, deliver later, mark sent only on success.
+
+The storage of ``zhaoshang.alerts`` and ``zhaoshang.feedback``; the tables are in ``schema``.
 
 ``alert_outbox`` holds each composed message (subject, text, HTML, the flagged-rows workbook,
 recipients) under a unique ``alert_key``; ``alerted_flags`` remembers which flags an alert
@@ -14,33 +16,8 @@ from datetime import datetime
 
 import duckdb
 
+from zhaoshang.ledger.schema import OUTBOX_DDL, execute_all
 from zhaoshang.queries import scalar
-
-DDL = (
-    """
-    create table if not exists alert_outbox (
-        alert_key varchar primary key,
-        kind varchar not null,
-        run_id varchar,
-        created_at timestamp not null,
-        subject varchar not null,
-        body_text varchar not null,
-        body_html varchar not null,
-        attachment blob,
-        attachment_name varchar,
-        recipients varchar not null,
-        attempts integer not null default 0,
-        last_error varchar,
-        last_attempt_at timestamp,
-        sent_at timestamp,
-        delivered_to varchar
-    )""",
-    """
-    create table if not exists alerted_flags (
-        flag_key varchar primary key,
-        alert_key varchar not null
-    )""",
-)
 
 
 @dataclass
@@ -64,8 +41,7 @@ class Alert:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in DDL:
-        con.execute(statement)
+    execute_all(con, OUTBOX_DDL)
 
 
 def alerted_keys(con: duckdb.DuckDBPyConnection) -> set[str]:
