@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -136,3 +137,48 @@ def test_passwords_are_hashed_and_repeated_failures_lock_even_unknown_names(work
         assert auth.is_locked(con, "没有此人")
         later = datetime.now(UTC) + timedelta(minutes=auth.LOCKOUT_MINUTES + 1)
         assert not auth.is_locked(con, "王督查", now=later)
+
+
+def test_a_loaded_row_keeps_its_cells_as_typed_masked_with_the_headers(workspace):
+    """Full-width digits, a thousands separator and a dotted date load as values and stay, as
+    typed, in raw_cells; a phone in 备注 is masked and the contact cell is not kept at all."""
+    import json
+
+    from tests.excel.workbook_builder import Form, project_row, write_form
+    from zhaoshang import ledger
+
+    workspace.units_csv.write_text(
+        "unit_name,unit_type,aliases,year,target_funds_wan,target_projects\n"
+        "济阳镇,乡镇,济阳,2021,1000,10\n",
+        encoding="utf-8",
+    )
+    typed = project_row(
+        1,
+        **{
+            "计划总投资（万元）": "１２００",
+            "合同引资额（万元）": "1,234.5",
+            "签约时间": "2021.3.5",
+            "联系人及电话": "王五 13900001111",
+            "备注": "请联系13812345678核实",
+        },
+    )
+    write_form(workspace.submissions_dir / "a.xlsx", Form(rows=[typed, project_row(2)]))
+    summary = ledger.load_new_submissions(workspace, "run1")
+    assert summary.rows_loaded == 2
+    with ledger.connect(workspace) as con:
+        rows = con.execute(
+            """select row_number, total_investment_wan, contract_amount_wan, signed_date,
+                      raw_cells from project_rows order by row_number"""
+        ).fetchall()
+    _, total, contract, signed, raw = rows[0]
+    assert (total, contract, signed) == (1200, Decimal("1234.5"), date(2021, 3, 5))
+    cells = dict(json.loads(raw))
+    assert cells["计划总投资（万元）"] == "１２００"
+    assert cells["合同引资额（万元）"] == "1,234.5"
+    assert cells["签约时间"] == "2021.3.5"
+    assert cells["项目名称"] == "项目1"
+    assert "13812345678" not in raw and "13900001111" not in raw and "王五" not in raw
+    assert cells["备注"].startswith("请联系138") and "核实" in cells["备注"]
+    assert cells["联系人及电话"] == ledger.PII_CELL
+    # a cell Excel stores as a date is shown as the date it holds
+    assert dict(json.loads(rows[1][4]))["签约时间"].startswith("2021-03-05")

@@ -229,6 +229,9 @@ def create_app(settings: Settings) -> FastAPI:
                 cells = data.source_row(
                     con, flag.get("submission_id"), flag.get("sheet"), flag.get("row_number")
                 )
+                typed = data.typed_cells(
+                    con, flag.get("submission_id"), flag.get("sheet"), flag.get("row_number")
+                )
                 related = data.related(con, flag, flags)
         except data.NotPublished:
             return refused(request, user, "数据仓库尚未发布。", 503)
@@ -250,6 +253,7 @@ def create_app(settings: Settings) -> FastAPI:
             user,
             flag=flag,
             cells=cells,
+            typed=typed,
             related=related,
             same_file=same_file,
             history=history,
