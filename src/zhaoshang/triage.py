@@ -34,7 +34,7 @@ from zhaoshang import decisions
 from zhaoshang.decisions import LOCAL_TZ
 from zhaoshang.quality.evidence import format_value, is_missing
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
-from zhaoshang.queries import scalar
+from zhaoshang.queries import one_row, scalar
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -248,9 +248,11 @@ def _history_writer(settings: Settings) -> sqlite3.Connection:
     return con
 
 
-def _text(value) -> str | None:
+def _text(value, kind: str | None = None) -> str | None:
     if is_missing(value):
         return None
+    if kind == "date" and isinstance(value, datetime):
+        value = value.date()  # DuckDB dates come out of a DataFrame as midnight Timestamps
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, (date, datetime)):
@@ -282,9 +284,9 @@ def remember_published(settings: Settings, run_id: str) -> dict:
 
     path = full_path(settings)
     with duckdb.connect(str(path), read_only=True) as wh:
-        built_by, logical_date, built_at = wh.execute(
-            "select run_id, logical_date, built_at from audit.manifest"
-        ).fetchone()
+        built_by, logical_date, built_at = one_row(
+            wh.execute("select run_id, logical_date, built_at from audit.manifest")
+        )
         if built_by != run_id:
             raise RuntimeError(f"published file is {built_by}, not {run_id}: nothing recorded")
         has = {
@@ -314,7 +316,7 @@ def remember_published(settings: Settings, run_id: str) -> dict:
         names = list(FLAG_CHANGES_COLUMNS)
         con.executemany(
             f"insert into flag_states values (?, {', '.join('?' for _ in names)})",
-            [[run_id, *(_text(c.get(n)) for n in names)] for c in changes],
+            [[run_id, *(_text(c.get(n), FLAG_CHANGES_COLUMNS[n]) for n in names)] for c in changes],
         )
         con.executemany(
             "insert or replace into flag_decisions values (?, ?, ?, ?, ?, ?)",
@@ -326,7 +328,7 @@ def remember_published(settings: Settings, run_id: str) -> dict:
                 [
                     c["subject_key"],
                     run_id,
-                    _text(c.get("changed_on")),
+                    _text(c.get("changed_on"), "date"),
                     c["change"],
                     c.get("flag_key"),
                     c.get("severity"),

@@ -182,3 +182,75 @@ def test_a_loaded_row_keeps_its_cells_as_typed_masked_with_the_headers(workspace
     assert cells["联系人及电话"] == ledger.PII_CELL
     # a cell Excel stores as a date is shown as the date it holds
     assert dict(json.loads(rows[1][4]))["签约时间"].startswith("2021-03-05")
+
+
+def _publish_file(settings, run_id: str, built_at: datetime, changes: list[dict], decided=()):
+    """A published inspection file as publish leaves it: manifest, flag_changes, dq_flags."""
+    import duckdb
+    import pandas as pd
+
+    path = settings.inspection_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema audit")
+        con.execute(
+            "create table audit.manifest as select ?::varchar as run_id, ?::date as logical_date,"
+            " ?::timestamp as built_at",
+            [run_id, built_at.date(), built_at],
+        )
+        columns = ", ".join(f"{n} {t}" for n, t in triage.FLAG_CHANGES_COLUMNS.items())
+        con.execute(f"create table audit.flag_changes ({columns})")
+        frame = pd.DataFrame.from_records(changes, columns=list(triage.FLAG_CHANGES_COLUMNS))
+        frame = frame.astype(object).where(frame.notna(), None)
+        con.register("incoming", frame)
+        con.execute("insert into audit.flag_changes select * from incoming")
+        con.execute(
+            "create table audit.dq_flags (flag_key varchar, status varchar, decided_by varchar,"
+            " decided_at timestamp, note varchar)"
+        )
+        for row in decided:
+            con.execute("insert into audit.dq_flags values (?, ?, ?, ?, ?)", list(row))
+
+
+def test_flag_history_survives_a_rollback_of_the_published_file(workspace):
+    nights = [date(2021, 3, d) for d in range(1, 6)]
+    first = triage.compare([_flag("s", "k1")], {}, "r1", nights[0])
+    worse = triage.compare([_flag("s", "k2", "high")], _by_subject(first), "r3", nights[2])
+    cleared = triage.compare([], _by_subject(worse), "r4", nights[3])
+    decided = [("k1", "dismissed", "王", datetime(2021, 3, 1, 9), "已核实")]
+    # nights 1 (new), 3 (escalated) and 4 (cleared) are published and recorded
+    _publish_file(workspace, "r1", datetime(2021, 3, 1, 2), first, decided)
+    assert triage.remember_published(workspace, "r1") == {"flag_states": 1, "decisions": 1}
+    _publish_file(workspace, "r3", datetime(2021, 3, 3, 2), worse, decided)
+    triage.remember_published(workspace, "r3")
+    _publish_file(workspace, "r4", datetime(2021, 3, 4, 2), cleared, decided)
+    triage.remember_published(workspace, "r4")
+    triage.remember_published(workspace, "r4")  # a rerun of the stage records the night once
+    with pytest.raises(RuntimeError, match="not r5"):
+        triage.remember_published(workspace, "r5")
+
+    # the published file is rolled back to night 1's: the store still says cleared on night 4
+    _publish_file(workspace, "r1", datetime(2021, 3, 1, 2), first, decided)
+    changes, kept, source = triage.baseline(workspace, "r5")
+    assert source == "history:r4"
+    assert changes["s"]["is_current"] is False and changes["s"]["cleared_on"] == nights[3]
+    assert changes["s"]["severity"] == "high" and changes["s"]["first_seen_on"] == nights[0]
+    assert kept["k1"]["decision"] == "dismissed"
+    tonight = _by_subject(triage.compare([], changes, "r5", nights[4]))
+    assert tonight["s"]["change"] == "unchanged" and tonight["s"]["cleared_on"] == nights[3]
+    events = triage.subject_events(workspace, "s")
+    assert [(e["night"], e["change"]) for e in events] == [
+        ("2021-03-01", "new"),
+        ("2021-03-03", "escalated"),
+        ("2021-03-04", "cleared"),
+    ]
+
+    # negative: a published file newer than the store's last night (never recorded) wins
+    _publish_file(workspace, "r6", datetime(2021, 3, 6, 2), first)
+    assert triage.baseline(workspace, "r7")[2].startswith("file:")
+    # and a run never takes its own night as "last night"
+    assert triage.baseline(workspace, "r4")[2] in (
+        "history:r1",
+        f"file:{workspace.inspection_path}",
+    )

@@ -29,7 +29,7 @@ from selenium.webdriver.support.ui import Select
 from tests.alerts.alert_fixtures import SmtpServer, free_port
 from tests.excel.workbook_builder import Form, project_row, write_form
 from tests.web.browser import AppServer, Browser
-from zhaoshang import decisions, pipeline
+from zhaoshang import decisions, pipeline, restore
 from zhaoshang import settings as settings_module
 from zhaoshang.generate import generate_inbox, make_uscc, with_anomalies
 from zhaoshang.web import auth, create_app
@@ -64,11 +64,12 @@ def write_unit_report(raw: Path, *, period_wan: int, cumulative_wan: int) -> Non
             项目名称=PROJECT,
             投资方="开封冷链物流股份有限公司",
             统一社会信用代码=make_uscc("410200", rng),
-            签约时间=date(2021, 2, 8),
-            total=1000,
-            contract=1200,
+            签约时间="2021.2.8",  # as the unit typed them: a dotted date, full-width digits,
+            total="１０００",  # a thousands separator and a phone in 备注
+            contract="1,234.5",
             period=period_wan,
             cumulative=cumulative_wan,
+            备注="请致电13812345678核实",
         )
     )
     form = Form(meta=[[f"填报单位：{UNIT}      报告期：2021年2月      单位：万元"]], rows=rows)
@@ -82,7 +83,8 @@ def night(day: str) -> dict:
 
 
 def query(site, sql: str, params=()) -> list[tuple]:
-    with duckdb.connect(str(site["settings"].warehouse), read_only=True) as con:
+    path = site.get("path") or site["settings"].warehouse  # the analysts' file unless told
+    with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()
 
 
@@ -182,6 +184,10 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert "1,500万元" in evidence and "1,000万元" in evidence
     cells = driver.find_element(By.ID, "source-row").text
     assert PROJECT in cells and "13700001111" not in driver.page_source
+    typed = driver.find_element(By.ID, "typed-row").text  # the cells as typed, masked
+    for text in ("１０００", "1,234.5", "2021.2.8", "请致电138****5678核实", PROJECT):
+        assert text in typed, text
+    assert "13812345678" not in driver.page_source
     driver.find_element(By.ID, "decision-dismissed").click()
     driver.find_element(By.ID, "decision-note").send_keys(NOTE)
     save_screenshot(browser, "web_flag.png", tmp_path)
@@ -237,6 +243,32 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     for image in images:
         assert driver.execute_script("return arguments[0].naturalWidth", image) > 100
     save_screenshot(browser, "web_overview.png", tmp_path)
+
+    # -- a rollback to the first night's files: the flag history lives in the state dir's
+    # store, so the next night still knows the case cleared on 03-04 and mails nothing about it
+    settings = site["settings"]
+    oldest = restore.available(settings)[0]
+    restore.restore(settings, oldest)
+    assert query(site, "select logical_date from audit.manifest") == [(date(2021, 3, 1),)]
+    mailed = len(site["smtp"].inbox.messages)
+    night("2021-03-05")
+    assert planted(site) == []
+    assert mails_about(site, mailed, PROJECT) == []
+    [(cleared_on, change)] = query(
+        site | {"path": site["settings"].inspection_path},
+        """select cleared_on, change from audit.flag_changes
+           where rule = 'INFLATED_AMOUNT' and project_name = ?""",
+        [PROJECT],
+    )
+    assert (cleared_on, change) == (date(2021, 3, 4), "unchanged")
+    driver.get(f"{url}/flags/{second_key}")
+    assert "2021-03-04" in driver.find_element(By.ID, "cleared-banner").text
+    events = driver.find_element(By.ID, "flag-events").text.splitlines()[1:]
+    assert [e.split()[:2] for e in events] == [
+        ["2021-03-01", "新增"],
+        ["2021-03-03", "升级"],
+        ["2021-03-04", "已消除"],
+    ]
 
 
 def _session_opener(browser: Browser) -> urllib.request.OpenerDirector:

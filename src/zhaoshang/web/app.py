@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from zhaoshang import decisions
+from zhaoshang import decisions, triage
 from zhaoshang.quality.rules import SEVERITY_ZH, load_rules
 from zhaoshang.settings import Settings
 from zhaoshang.web import auth, data
@@ -243,6 +243,10 @@ def create_app(settings: Settings) -> FastAPI:
             and flag.get("submission_id")
             and f.get("submission_id") == flag.get("submission_id")
         ]
+        events = [
+            e | {"change_zh": data.CHANGE_ZH.get(e["change"], e["change"])}
+            for e in triage.subject_events(settings, flag.get("subject_key"))
+        ]
         with decisions.writer(settings) as con:
             history = decisions.history(con, flag_key)
             if flag.get("previous_flag_key"):
@@ -254,6 +258,7 @@ def create_app(settings: Settings) -> FastAPI:
             flag=flag,
             cells=cells,
             typed=typed,
+            events=events,
             related=related,
             same_file=same_file,
             history=history,
