@@ -194,7 +194,8 @@ def successor(con, flag_key: str) -> str | None:
 
 
 def source_row(con, submission_id: str | None, sheet: str | None, row_number) -> list[tuple]:
-    """(label, value) of the loaded row's cells; contact details never reach this table."""
+    """(label, value) of the loaded row's cells; contact details never reach this table, and
+    phones or ID numbers typed into free text (备注) are masked."""
     if not (submission_id and sheet and row_number):
         return []
     if not _has_table(con, "staging", "stg_ledger__project_rows"):
@@ -218,6 +219,8 @@ def source_row(con, submission_id: str | None, sheet: str | None, row_number) ->
             value = "是" if value else "否"
         elif isinstance(value, Decimal):
             value = f"{value:,.4f}".rstrip("0").rstrip(".")
+        elif isinstance(value, str):
+            value = mask_text(value)  # 备注 and names are free text: a phone typed there too
         out.append((labels[name], value))
     return out
 
