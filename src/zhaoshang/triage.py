@@ -238,9 +238,13 @@ def history_path(settings: Settings) -> Path:
 
 
 def _history_writer(settings: Settings) -> sqlite3.Connection:
+    from zhaoshang.recovery import private_dir
+
     path = history_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # the evidence names projects and investors: the pipeline's only
     con.execute("pragma journal_mode = wal")
     con.execute("pragma synchronous = full")
     for statement in HISTORY_SCHEMA:

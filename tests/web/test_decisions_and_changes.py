@@ -254,3 +254,4 @@ def test_flag_history_survives_a_rollback_of_the_published_file(workspace):
         "history:r1",
         f"file:{workspace.inspection_path}",
     )
+    assert triage.history_path(workspace).stat().st_mode & 0o777 == 0o600
