@@ -1,10 +1,13 @@
 """The inspection team's web pages, driven in headless Chromium against the real app, the real
 nightly run (dbt, GX, DuckDB) and a real SMTP server on loopback.
 
-One unit's February report carries a planted 以小充大 row (累计到位 above 计划总投资). An inspector
-filters to that unit, opens the flag and dismisses it with a note; the next night the warehouse
-says dismissed and nobody is mailed; the unit then reports a larger amount: the flag comes back
-as escalated by e-mail; the unit corrects its file: the flag shows 已消除 with the night.
+One unit's February report carries a planted 以小充大 row (累计到位 above 计划总投资), typed with
+full-width digits, a thousands separator, a dotted date and a phone in 备注. An inspector filters
+to that unit, opens the flag (the cells as typed, masked) and dismisses it with a note; the next
+night (the real DAG, dag.test()) the warehouse says dismissed and nobody is mailed; the unit then
+reports a larger amount: the flag comes back as escalated by e-mail; the unit corrects its file:
+the flag shows 已消除 with the night; the published files are rolled back to the first night's and
+a fifth night still knows when it cleared.
 
 Set ZHAOSHANG_WRITE_SCREENSHOTS=1 to refresh the README images in docs/images/ from this run.
 """
@@ -27,12 +30,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from tests.alerts.alert_fixtures import SmtpServer, free_port
+from tests.e2e.dagrun import run_nightly_dag
 from tests.excel.workbook_builder import Form, project_row, write_form
 from tests.web.browser import AppServer, Browser
 from zhaoshang import decisions, pipeline, restore
 from zhaoshang import settings as settings_module
 from zhaoshang.generate import generate_inbox, make_uscc, with_anomalies
 from zhaoshang.web import auth, create_app
+
+# Whole nights and a browser: the integration tier (make test-fast leaves it out).
+pytestmark = pytest.mark.integration
 
 UNIT = "会亭镇"
 PROJECT = "示范冷链物流项目"
@@ -104,7 +111,7 @@ def mails_about(site, start: int, text: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, airflow_db):
     base = tmp_path_factory.mktemp("web")
     smtp = SmtpServer(free_port()).start()
     port = free_port()
@@ -197,9 +204,10 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert NOTE in driver.find_element(By.ID, "history").text
     assert INSPECTOR[0] in driver.find_element(By.ID, "history").text
 
-    # -- next night: dismissed in the warehouse, out of the verified exclusions, not mailed
+    # -- next night, by the real DAG (dag.test): dismissed in the warehouse, out of the
+    # verified exclusions, not mailed
     mailed = len(site["smtp"].inbox.messages)
-    night("2021-03-02")
+    assert run_nightly_dag("2021-03-02") == "success"
     assert planted(site) == [(first_key, "dismissed", "high", INSPECTOR[0], NOTE)]
     excluded = query(site, "select flag_keys from audit.verified_exclusions")
     assert not any(first_key in keys for (keys,) in excluded)
