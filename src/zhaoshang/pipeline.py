@@ -141,6 +141,7 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
     )
     with ledger.connect(settings) as con:
         runs.record_published(con, run_id)
+    _remember_flag_history(settings, run_id)
     shutil.rmtree(settings.state_dir / "runs" / run_id, ignore_errors=True)
     for line in guards.fired_lines(settings, run_id):
         log.warning("%s", line)
@@ -149,6 +150,17 @@ def publish_warehouse(settings: Settings, run_id: str, logical_date: date | None
         "inspection_path": str(published.inspection_path),
         "tables": published.tables,
     }
+
+
+def _remember_flag_history(settings: Settings, run_id: str) -> None:
+    """The night's flag states into the durable history store (zhaoshang.triage). The files are
+    published already; if this fails the next night reads its baseline from the file instead."""
+    from zhaoshang import triage
+
+    try:
+        triage.remember_published(settings, run_id)
+    except Exception:
+        log.warning("疑点历史未能记录 / flag history not recorded for %s", run_id, exc_info=True)
 
 
 @tracked

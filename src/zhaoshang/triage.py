@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import string
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,7 +34,7 @@ from zhaoshang import decisions
 from zhaoshang.decisions import LOCAL_TZ
 from zhaoshang.quality.evidence import format_value, is_missing
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
-from zhaoshang.queries import scalar
+from zhaoshang.queries import one_row, scalar
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,265 @@ def baseline_path(settings: Settings, run_id: str) -> Path | None:
         if built_by != run_id:
             return path
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# The flag history store: what each published night's flag_changes and decisions were, kept in
+# the state dir by the nightly run (its only writer, under the run lock). A published warehouse
+# is rebuilt every night and can be rolled back or restored; this store is not, so "已消除 on
+# night N", "escalated" and decisions carried to a resubmitted file survive both.
+
+HISTORY_KEEP_NIGHTS = 30  # snapshots kept; the events table keeps every change forever
+HISTORY_SCHEMA = (
+    """create table if not exists nights (
+        run_id text primary key,
+        logical_date text,
+        built_at text not null,
+        recorded_at text not null
+    )""",
+    "create table if not exists flag_states (run_id text not null, "
+    + ", ".join(f"{n} text" for n in FLAG_CHANGES_COLUMNS)
+    + ", primary key (run_id, subject_key))",
+    """create table if not exists flag_decisions (
+        run_id text not null,
+        flag_key text not null,
+        decision text not null,
+        decided_by text,
+        decided_at text,
+        note text,
+        primary key (run_id, flag_key)
+    )""",
+    """create table if not exists flag_events (
+        subject_key text not null,
+        run_id text not null,
+        night text,
+        change text not null,
+        flag_key text,
+        severity text,
+        reason_zh text,
+        primary key (subject_key, run_id)
+    )""",
+)
+
+
+def history_path(settings: Settings) -> Path:
+    return settings.state_dir / "flag_history.sqlite"
+
+
+def _history_writer(settings: Settings) -> sqlite3.Connection:
+    from zhaoshang.recovery import private_dir
+
+    path = history_path(settings)
+    private_dir(path.parent)
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # the evidence names projects and investors: the pipeline's only
+    con.execute("pragma journal_mode = wal")
+    con.execute("pragma synchronous = full")
+    for statement in HISTORY_SCHEMA:
+        con.execute(statement)
+    return con
+
+
+def _text(value, kind: str | None = None) -> str | None:
+    if is_missing(value):
+        return None
+    if kind == "date" and isinstance(value, datetime):
+        value = value.date()  # DuckDB dates come out of a DataFrame as midnight Timestamps
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _typed(name: str, text: str | None):
+    """A stored text back as what compare() reads from a warehouse's flag_changes."""
+    if text is None:
+        return None
+    kind = FLAG_CHANGES_COLUMNS.get(name)
+    if kind == "boolean":
+        return text == "1"
+    if kind == "integer":
+        return int(text)
+    if kind == "date":
+        return date.fromisoformat(text)
+    return text
+
+
+def remember_published(settings: Settings, run_id: str) -> dict:
+    """Copy the just-published night's flag_changes and decided flags into the history store.
+
+    Idempotent (a rerun of the stage rewrites the night). Called after the atomic rename, so a
+    night that failed before publishing never becomes anyone's "last night".
+    """
+    from zhaoshang.publish import full_path
+
+    path = full_path(settings)
+    with duckdb.connect(str(path), read_only=True) as wh:
+        built_by, logical_date, built_at = one_row(
+            wh.execute("select run_id, logical_date, built_at from audit.manifest")
+        )
+        if built_by != run_id:
+            raise RuntimeError(f"published file is {built_by}, not {run_id}: nothing recorded")
+        has = {
+            r[0]
+            for r in wh.execute(
+                "select table_name from information_schema.tables where table_schema = 'audit'"
+            ).fetchall()
+        }
+        changes = (
+            wh.execute("select * from audit.flag_changes").df().to_dict("records")
+            if "flag_changes" in has
+            else []
+        )
+        decided = wh.execute(
+            """select flag_key, status, decided_by, decided_at, note from audit.dq_flags
+               where status in ('confirmed', 'dismissed', 'follow_up')"""
+        ).fetchall()
+    con = _history_writer(settings)
+    try:
+        con.execute("begin immediate")
+        for table in ("nights", "flag_states", "flag_decisions"):
+            con.execute(f"delete from {table} where run_id = ?", [run_id])
+        con.execute(
+            "insert into nights values (?, ?, ?, ?)",
+            [run_id, _text(logical_date), _text(built_at), datetime.now(LOCAL_TZ).isoformat()],
+        )
+        names = list(FLAG_CHANGES_COLUMNS)
+        con.executemany(
+            f"insert into flag_states values (?, {', '.join('?' for _ in names)})",
+            [[run_id, *(_text(c.get(n), FLAG_CHANGES_COLUMNS[n]) for n in names)] for c in changes],
+        )
+        con.executemany(
+            "insert or replace into flag_decisions values (?, ?, ?, ?, ?, ?)",
+            [[run_id, k, d, by, _text(at), note] for k, d, by, at, note in decided],
+        )
+        con.executemany(
+            "insert or replace into flag_events values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    c["subject_key"],
+                    run_id,
+                    _text(c.get("changed_on"), "date"),
+                    c["change"],
+                    c.get("flag_key"),
+                    c.get("severity"),
+                    _text(c.get("change_reason_zh")),
+                ]
+                for c in changes
+                if c.get("change_run_id") == run_id and c.get("change") != "unchanged"
+            ],
+        )
+        old = [
+            r[0]
+            for r in con.execute(
+                "select run_id from nights order by built_at desc limit -1 offset ?",
+                [HISTORY_KEEP_NIGHTS],
+            ).fetchall()
+        ]
+        for table in ("nights", "flag_states", "flag_decisions"):
+            con.executemany(f"delete from {table} where run_id = ?", [[r] for r in old])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+    return {"flag_states": len(changes), "decisions": len(decided)}
+
+
+def _stored_night(settings: Settings, run_id: str) -> tuple[datetime, str] | None:
+    """(built_at, run_id) of the newest night in the history store not built by ``run_id``."""
+    path = history_path(settings)
+    if not path.exists():
+        return None
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        row = con.execute(
+            "select built_at, run_id from nights where run_id <> ? order by built_at desc limit 1",
+            [run_id],
+        ).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        con.close()
+    return (datetime.fromisoformat(row[0]), row[1]) if row else None
+
+
+def _read_stored(settings: Settings, night_run: str) -> tuple[dict[str, dict], dict[str, dict]]:
+    con = sqlite3.connect(f"{history_path(settings).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        names = list(FLAG_CHANGES_COLUMNS)
+        changes = {}
+        for row in con.execute(
+            f"select {', '.join(names)} from flag_states where run_id = ?", [night_run]
+        ):
+            record = {n: _typed(n, v) for n, v in zip(names, row, strict=True)}
+            changes[record["subject_key"]] = record
+        decided = {
+            k: {
+                "decision": d,
+                "decided_by": by,
+                "decided_at": datetime.fromisoformat(at) if at else None,
+                "note": note,
+            }
+            for k, d, by, at, note in con.execute(
+                """select flag_key, decision, decided_by, decided_at, note from flag_decisions
+                   where run_id = ?""",
+                [night_run],
+            )
+        }
+    finally:
+        con.close()
+    return changes, decided
+
+
+def _built_at(path: Path) -> datetime | None:
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return scalar(con.execute("select built_at from audit.manifest"))
+    except duckdb.Error:
+        return None
+
+
+def baseline(settings: Settings, run_id: str) -> tuple[dict[str, dict], dict[str, dict], str]:
+    """Last night's flag_changes and decisions, and where they came from.
+
+    The newer of the history store's last night and the last published file: the store wins
+    after a rollback or restore (the file is older), the file wins on the first night after
+    an upgrade or when the store missed a night (a crash between publish and record).
+    """
+    stored = _stored_night(settings, run_id)
+    path = baseline_path(settings, run_id)
+    file_built = _built_at(path) if path is not None else None
+    if stored is not None and (file_built is None or stored[0] >= file_built):
+        changes, decided = _read_stored(settings, stored[1])
+        return changes, decided, f"history:{stored[1]}"
+    changes, decided = _read_baseline(path)
+    return changes, decided, f"file:{path}" if path else "none"
+
+
+def subject_events(settings: Settings, subject_key: str | None) -> list[dict]:
+    """A subject's changes night by night (新增, 升级, 已消除), oldest first."""
+    path = history_path(settings)
+    if not subject_key or not path.exists():
+        return []
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = con.execute(
+            """select night, change, severity, reason_zh, run_id from flag_events
+               where subject_key = ? order by night, run_id""",
+            [subject_key],
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+    return [
+        {"night": n, "change": c, "severity": sev, "reason_zh": r, "run_id": run}
+        for n, c, sev, r, run in rows
+    ]
 
 
 def _read_baseline(path: Path | None) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -351,10 +611,10 @@ def prepare_build(
 ) -> dict:
     """Write ``dq.flag_decisions`` and ``dq.flag_changes`` into the build file (see module doc)."""
     store_rows = [(*row, "store") for row in decisions.for_build(settings)]
-    baseline, decided_before = _read_baseline(baseline_path(settings, run_id))
+    last_night, decided_before, source = baseline(settings, run_id)
     with duckdb.connect(str(build_db)) as con:
         tonight = tonight_flags(con)
-        changes = compare(tonight, baseline, run_id, _night(logical_date))
+        changes = compare(tonight, last_night, run_id, _night(logical_date))
         own = {r[0] for r in store_rows} | _own_csv_keys(con)
         carried = carried_decisions(changes, own, decided_before)
         con.execute("begin")
@@ -388,6 +648,7 @@ def prepare_build(
         "store_decisions": len(store_rows),
         "carried_decisions": len(carried),
         "changes": counts,
+        "baseline": source,
     }
     log.info("triage: %s", summary)
     return summary

@@ -1,10 +1,13 @@
 """The inspection team's web pages, driven in headless Chromium against the real app, the real
 nightly run (dbt, GX, DuckDB) and a real SMTP server on loopback.
 
-One unit's February report carries a planted 以小充大 row (累计到位 above 计划总投资). An inspector
-filters to that unit, opens the flag and dismisses it with a note; the next night the warehouse
-says dismissed and nobody is mailed; the unit then reports a larger amount: the flag comes back
-as escalated by e-mail; the unit corrects its file: the flag shows 已消除 with the night.
+One unit's February report carries a planted 以小充大 row (累计到位 above 计划总投资), typed with
+full-width digits, a thousands separator, a dotted date and a phone in 备注. An inspector filters
+to that unit, opens the flag (the cells as typed, masked) and dismisses it with a note; the next
+night (the real DAG, dag.test()) the warehouse says dismissed and nobody is mailed; the unit then
+reports a larger amount: the flag comes back as escalated by e-mail; the unit corrects its file:
+the flag shows 已消除 with the night; the published files are rolled back to the first night's and
+a fifth night still knows when it cleared.
 
 Set ZHAOSHANG_WRITE_SCREENSHOTS=1 to refresh the README images in docs/images/ from this run.
 """
@@ -27,12 +30,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from tests.alerts.alert_fixtures import SmtpServer, free_port
+from tests.e2e.dagrun import run_nightly_dag
 from tests.excel.workbook_builder import Form, project_row, write_form
 from tests.web.browser import AppServer, Browser
-from zhaoshang import decisions, pipeline
+from zhaoshang import decisions, pipeline, restore
 from zhaoshang import settings as settings_module
 from zhaoshang.generate import generate_inbox, make_uscc, with_anomalies
 from zhaoshang.web import auth, create_app
+
+# Whole nights and a browser: the integration tier (make test-fast leaves it out).
+pytestmark = pytest.mark.integration
 
 UNIT = "会亭镇"
 PROJECT = "示范冷链物流项目"
@@ -64,11 +71,12 @@ def write_unit_report(raw: Path, *, period_wan: int, cumulative_wan: int) -> Non
             项目名称=PROJECT,
             投资方="开封冷链物流股份有限公司",
             统一社会信用代码=make_uscc("410200", rng),
-            签约时间=date(2021, 2, 8),
-            total=1000,
-            contract=1200,
+            签约时间="2021.2.8",  # as the unit typed them: a dotted date, full-width digits,
+            total="１０００",  # a thousands separator and a phone in 备注
+            contract="1,234.5",
             period=period_wan,
             cumulative=cumulative_wan,
+            备注="请致电13812345678核实",
         )
     )
     form = Form(meta=[[f"填报单位：{UNIT}      报告期：2021年2月      单位：万元"]], rows=rows)
@@ -82,7 +90,8 @@ def night(day: str) -> dict:
 
 
 def query(site, sql: str, params=()) -> list[tuple]:
-    with duckdb.connect(str(site["settings"].warehouse), read_only=True) as con:
+    path = site.get("path") or site["settings"].warehouse  # the analysts' file unless told
+    with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()
 
 
@@ -102,7 +111,7 @@ def mails_about(site, start: int, text: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, airflow_db):
     base = tmp_path_factory.mktemp("web")
     smtp = SmtpServer(free_port()).start()
     port = free_port()
@@ -182,6 +191,10 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert "1,500万元" in evidence and "1,000万元" in evidence
     cells = driver.find_element(By.ID, "source-row").text
     assert PROJECT in cells and "13700001111" not in driver.page_source
+    typed = driver.find_element(By.ID, "typed-row").text  # the cells as typed, masked
+    for text in ("１０００", "1,234.5", "2021.2.8", "请致电138****5678核实", PROJECT):
+        assert text in typed, text
+    assert "13812345678" not in driver.page_source
     driver.find_element(By.ID, "decision-dismissed").click()
     driver.find_element(By.ID, "decision-note").send_keys(NOTE)
     save_screenshot(browser, "web_flag.png", tmp_path)
@@ -191,9 +204,10 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     assert NOTE in driver.find_element(By.ID, "history").text
     assert INSPECTOR[0] in driver.find_element(By.ID, "history").text
 
-    # -- next night: dismissed in the warehouse, out of the verified exclusions, not mailed
+    # -- next night, by the real DAG (dag.test): dismissed in the warehouse, out of the
+    # verified exclusions, not mailed
     mailed = len(site["smtp"].inbox.messages)
-    night("2021-03-02")
+    assert run_nightly_dag("2021-03-02") == "success"
     assert planted(site) == [(first_key, "dismissed", "high", INSPECTOR[0], NOTE)]
     excluded = query(site, "select flag_keys from audit.verified_exclusions")
     assert not any(first_key in keys for (keys,) in excluded)
@@ -237,6 +251,32 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     for image in images:
         assert driver.execute_script("return arguments[0].naturalWidth", image) > 100
     save_screenshot(browser, "web_overview.png", tmp_path)
+
+    # -- a rollback to the first night's files: the flag history lives in the state dir's
+    # store, so the next night still knows the case cleared on 03-04 and mails nothing about it
+    settings = site["settings"]
+    oldest = restore.available(settings)[0]
+    restore.restore(settings, oldest)
+    assert query(site, "select logical_date from audit.manifest") == [(date(2021, 3, 1),)]
+    mailed = len(site["smtp"].inbox.messages)
+    night("2021-03-05")
+    assert planted(site) == []
+    assert mails_about(site, mailed, PROJECT) == []
+    [(cleared_on, change)] = query(
+        site | {"path": site["settings"].inspection_path},
+        """select cleared_on, change from audit.flag_changes
+           where rule = 'INFLATED_AMOUNT' and project_name = ?""",
+        [PROJECT],
+    )
+    assert (cleared_on, change) == (date(2021, 3, 4), "unchanged")
+    driver.get(f"{url}/flags/{second_key}")
+    assert "2021-03-04" in driver.find_element(By.ID, "cleared-banner").text
+    events = driver.find_element(By.ID, "flag-events").text.splitlines()[1:]
+    assert [e.split()[:2] for e in events] == [
+        ["2021-03-01", "新增"],
+        ["2021-03-03", "升级"],
+        ["2021-03-04", "已消除"],
+    ]
 
 
 def _session_opener(browser: Browser) -> urllib.request.OpenerDirector:

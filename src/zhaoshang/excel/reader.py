@@ -620,9 +620,11 @@ class _RowReader:
         self._duplicates(project, rows, problems)
         hidden = self.structure.hidden_rows
         for k, row in enumerate(rows):
+            # Every row keeps its cells as typed (masked): quarantine shows them for a refused
+            # row, the inspection team's flag page for a loaded one.
+            row.raw_values = self._raw_values(grid[project[k]])
             if k in problems:
                 row.problems = problems[k]
-                row.raw_values = self._raw_values(grid[project[k]])
             if row.row_number in hidden:
                 self.warnings.append(
                     Problem(

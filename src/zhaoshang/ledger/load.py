@@ -9,6 +9,7 @@ leaves no partial submission, and the rerun loads what was not committed.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -27,7 +28,7 @@ from zhaoshang.errors import Problem, SubmissionRejected
 from zhaoshang.excel.model import ParsedRow, ParsedSubmission
 from zhaoshang.faults import fail_point
 from zhaoshang.ledger.schema import TOTAL_COLUMNS, create_schema, project_row_columns
-from zhaoshang.reference import UnitResolver, load_units
+from zhaoshang.reference import UnitResolver, column_map, load_units
 from zhaoshang.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ def _to_records(f, result, resolver, run_id, now, logical_date) -> _Records:
         if row.problems:
             quarantine.append(_quarantine_record(f, parsed.sheet, row))
         else:
-            rows.append(_row_record(f.sha256, parsed.sheet, row))
+            rows.append(_row_record(f.sha256, parsed.sheet, row, parsed.columns))
     totals = []
     if parsed.total_row is not None:
         totals.append(
@@ -417,10 +418,33 @@ def _quarantine_record(f, sheet: str, row: ParsedRow) -> dict:
     }
 
 
-def _row_record(submission_id: str, sheet: str, row: ParsedRow) -> dict:
+PII_CELL = "（个人信息，已隐去）"
+
+
+@functools.cache
+def _pii_columns() -> frozenset[str]:
+    """Contact columns: a bare name is not caught by the masks, so their cells are never kept."""
+    return frozenset(c.canonical_name for c in column_map() if c.is_pii)
+
+
+def _row_record(
+    submission_id: str, sheet: str, row: ParsedRow, headers: dict[str, str] | None = None
+) -> dict:
     record = {"submission_id": submission_id, "sheet": sheet, "row_number": row.row_number}
     for name, _sql in project_row_columns():
         record[name] = row.values.get(name)
+    headers = headers or {}
+    record["raw_cells"] = (
+        json.dumps(
+            [
+                [headers.get(name, name), PII_CELL if name in _pii_columns() else text]
+                for name, text in row.raw_values.items()
+            ],
+            ensure_ascii=False,
+        )
+        if row.raw_values
+        else None
+    )
     return record
 
 

@@ -97,8 +97,12 @@ def ddl() -> list[str]:
             sheet varchar not null,
             row_number integer not null,
             {project_cols},
+            raw_cells varchar,
             primary key (submission_id, sheet, row_number)
         )""",
+        # The row's cells as the unit typed them: JSON [[header, text], ...], personal data
+        # masked (zhaoshang.pii); only the inspection file shows it. Older ledgers gain it empty.
+        "alter table project_rows add column if not exists raw_cells varchar",
         f"""
         create table if not exists sheet_totals (
             submission_id varchar not null,

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from zhaoshang import decisions
+from zhaoshang import decisions, triage
 from zhaoshang.quality.rules import SEVERITY_ZH, load_rules
 from zhaoshang.settings import Settings
 from zhaoshang.web import auth, data
@@ -229,6 +229,9 @@ def create_app(settings: Settings) -> FastAPI:
                 cells = data.source_row(
                     con, flag.get("submission_id"), flag.get("sheet"), flag.get("row_number")
                 )
+                typed = data.typed_cells(
+                    con, flag.get("submission_id"), flag.get("sheet"), flag.get("row_number")
+                )
                 related = data.related(con, flag, flags)
         except data.NotPublished:
             return refused(request, user, "数据仓库尚未发布。", 503)
@@ -240,6 +243,10 @@ def create_app(settings: Settings) -> FastAPI:
             and flag.get("submission_id")
             and f.get("submission_id") == flag.get("submission_id")
         ]
+        events = [
+            e | {"change_zh": data.CHANGE_ZH.get(e["change"], e["change"])}
+            for e in triage.subject_events(settings, flag.get("subject_key"))
+        ]
         with decisions.writer(settings) as con:
             history = decisions.history(con, flag_key)
             if flag.get("previous_flag_key"):
@@ -250,6 +257,8 @@ def create_app(settings: Settings) -> FastAPI:
             user,
             flag=flag,
             cells=cells,
+            typed=typed,
+            events=events,
             related=related,
             same_file=same_file,
             history=history,

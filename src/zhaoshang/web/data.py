@@ -8,6 +8,7 @@ so a flag's status on the pages is the store's latest decision when that is the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from decimal import Decimal
 import duckdb
 
 from zhaoshang import decisions
+from zhaoshang.pii import mask_text
 from zhaoshang.quality.rules import SEVERITY_RANK, SEVERITY_ZH, load_rules
 from zhaoshang.reference import column_map
 from zhaoshang.settings import Settings
@@ -31,7 +33,7 @@ ROW_LABELS_EXTRA = {
     "year": "年",
     "month": "月",
 }
-ROW_HIDDEN = {"submission_id", "sha256", "source_file", "sheet", "row_number"}
+ROW_HIDDEN = {"submission_id", "sha256", "source_file", "sheet", "row_number", "raw_cells"}
 
 
 class NotPublished(RuntimeError):
@@ -192,7 +194,8 @@ def successor(con, flag_key: str) -> str | None:
 
 
 def source_row(con, submission_id: str | None, sheet: str | None, row_number) -> list[tuple]:
-    """(label, value) of the loaded row's cells; contact details never reach this table."""
+    """(label, value) of the loaded row's cells; contact details never reach this table, and
+    phones or ID numbers typed into free text (备注) are masked."""
     if not (submission_id and sheet and row_number):
         return []
     if not _has_table(con, "staging", "stg_ledger__project_rows"):
@@ -216,8 +219,33 @@ def source_row(con, submission_id: str | None, sheet: str | None, row_number) ->
             value = "是" if value else "否"
         elif isinstance(value, Decimal):
             value = f"{value:,.4f}".rstrip("0").rstrip(".")
+        elif isinstance(value, str):
+            value = mask_text(value)  # 备注 and names are free text: a phone typed there too
         out.append((labels[name], value))
     return out
+
+
+def typed_cells(con, submission_id: str | None, sheet: str | None, row_number) -> list[tuple]:
+    """(header as written, text as typed) of the row's cells, masked again on the way out (the
+    loader masked them; a mask added since then applies to rows loaded before it)."""
+    if not (submission_id and sheet and row_number):
+        return []
+    if not _has_table(con, "staging", "stg_ledger__project_rows"):
+        return []
+    has_column = con.execute(
+        """select count(*) from information_schema.columns where table_schema = 'staging'
+           and table_name = 'stg_ledger__project_rows' and column_name = 'raw_cells'"""
+    ).fetchone()[0]
+    if not has_column:
+        return []
+    found = con.execute(
+        """select raw_cells from staging.stg_ledger__project_rows
+           where submission_id = ? and sheet = ? and row_number = ?""",
+        [submission_id, sheet, row_number],
+    ).fetchone()
+    if not found or not found[0]:
+        return []
+    return [(label, mask_text(str(text))) for label, text in json.loads(found[0])]
 
 
 def row_by_address(con, source_file: str, sheet: str, row_number) -> dict | None:

@@ -60,7 +60,9 @@ joined as (
 
         ---------- lineage
         submissions.source_file,
-        submissions.sha256
+        submissions.sha256,
+        -- the cells as typed (JSON, masked); the inspection file's flag page shows them
+        project_rows.raw_cells
 
     from project_rows
     inner join submissions
