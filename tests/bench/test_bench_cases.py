@@ -129,6 +129,7 @@ def test_incremental_ratio_and_goals_from_measured_stages():
     text = report.table(case)
     assert "night on history / night on empty history: 1.50x" in text
     verdicts = {row[0]: row[-1] for row in report.goals([case])}
+    assert report.goals([case])[0][2] == "1.50x (CPU 1.50x)"
     assert verdicts == {
         "incremental night / empty-history night": "NOT met",
         "county night, wall incl. start-up": "NOT met",  # 43.5 s

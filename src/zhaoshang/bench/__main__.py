@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from zhaoshang.bench import report, runner
@@ -45,6 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--regenerate", action="store_true", help="regenerate cached inboxes")
     parser.add_argument(
+        "--report", nargs="+", metavar="RESULTS_JSON", help="print the tables of saved results"
+    )
+    parser.add_argument(
         "--keep-work", action="store_true", help="keep the scratch ledgers and logs"
     )
     args = parser.parse_args(argv)
@@ -54,8 +58,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def reprint(paths: list[str]) -> int:
+    """The tables of earlier runs (``bench/results/*.json``), with today's derived figures."""
+    cases = [c for p in paths for c in json.loads(Path(p).read_text(encoding="utf-8"))["cases"]]
+    for case in cases:
+        case["derived"] = report.derive(case)
+        print(report.table(case), end="\n\n")
+    print(report.goals_table(cases))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        return reprint(args.report)
     started = time.strftime("%Y%m%dT%H%M%S")
     cases: list[dict[str, Any]] = []
     results: dict[str, Any] = {
