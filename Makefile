@@ -56,7 +56,7 @@ test-fast: $(STAMP)  ## 单元测试（约 20 秒）| the unit tier: no dbt buil
 
 BENCH ?= county_year,incremental,workers
 bench: $(STAMP)  ## 性能基准 | benchmarks; BENCH=all or BENCH=province for the province year
-	$(PY) -m zhaoshang.bench --case $(BENCH)
+	$(PY) -m zhaoshang.bench --case $(BENCH) $(BENCH_ARGS)
 
 lint: $(STAMP)  ## 代码规范检查 | ruff check + format check, SQLFluff on the dbt SQL, mypy on src/
 	$(VENV)/bin/ruff check src dags tests
