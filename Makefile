@@ -54,8 +54,9 @@ test-distributed: $(STAMP) system-deps  ## 在 Celery 集群上跑夜间作业�
 test-fast: $(STAMP)  ## 单元测试（约 20 秒）| the unit tier: no dbt build, Airflow run, GX validation or whole night (< 1 min)
 	$(PY) -m pytest -q -m "not integration and not distributed"
 
-bench: $(STAMP)  ## 性能基准 | ingestion / dbt / validation benchmarks (county-year, province-year)
-	$(PY) -m zhaoshang.bench
+BENCH ?= county_year,incremental,workers
+bench: $(STAMP)  ## 性能基准 | benchmarks; BENCH=all or BENCH=province for the province year
+	$(PY) -m zhaoshang.bench --case $(BENCH) $(BENCH_ARGS)
 
 lint: $(STAMP)  ## 代码规范检查 | ruff check + format check, SQLFluff on the dbt SQL, mypy on src/
 	$(VENV)/bin/ruff check src dags tests

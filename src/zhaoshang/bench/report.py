@@ -9,6 +9,13 @@ from zhaoshang.bench.runner import median_seconds
 
 GOAL_RATIO = 1.25  # ingestion time / raw calamine parse time (the issue's goal)
 PROVINCE_COUNTIES = 150
+GOAL_PROVINCE_S = 300.0  # province full year, full rebuild (ingestion + dbt + GX + docs)
+GOAL_PROVINCE_MB = 2048.0  # ... and its peak memory (tree RSS)
+GOAL_INCREMENTAL_RATIO = 1.2  # night on five years of history / the same night on an empty one
+GOAL_NIGHT_WALL_S = 30.0  # one county's night, embedded, wall time incl. start-up
+GOAL_WORKERS_SPEEDUP = 1.8  # parse with 2 workers vs 1
+REBUILD_STAGES = ("load", "features", "validate", "marts", "docs")
+NIGHT_STAGES = ("load", "features", "validate", "marts", "docs", "publish")
 
 
 def _median(runs: list[dict] | None, key: str) -> float | None:
@@ -20,8 +27,29 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+def _chain_totals(stages: dict, prefix: str, names: tuple[str, ...]) -> dict:
+    """Seconds (the calls), wall (the processes, start-up included) and peak RSS of a chain."""
+    runs = [stages.get(prefix + n) for n in names]
+    seconds = [median_seconds(r) for r in runs]
+    walls = [_median(r, "process_s") for r in runs]
+    cpus = [_median(r, "cpu_s") for r in runs]
+    peaks = [_median(r, "tree_rss_mb") for r in runs]
+    complete = all(v is not None for v in seconds)
+    return {
+        "s": sum(seconds) if complete else None,
+        "wall_s": sum(walls) if complete else None,
+        "cpu_s": sum(cpus) if complete and None not in cpus else None,
+        "peak_mb": max((p for p in peaks if p is not None), default=None),
+    }
+
+
 def derive(case: dict) -> dict:
     """The headline numbers of one case, from its measured stages."""
+    kind = case.get("kind", "rebuild")
+    if kind == "incremental":
+        return _derive_incremental(case)
+    if kind == "workers":
+        return _derive_workers(case)
     stages, data = case["stages"], case["data"]
     load_runs = [r for r in stages.get("load", []) if r["ok"]]
     summary = load_runs[-1]["result"] if load_runs else {}
@@ -58,6 +86,10 @@ def derive(case: dict) -> dict:
                 a - b if a is not None and b is not None else None
             )
     derived["dbt_version_s"] = median_seconds(stages.get("dbt --version"))
+    rebuild = _chain_totals(stages, "", REBUILD_STAGES)
+    derived["rebuild_s"], derived["rebuild_wall_s"] = rebuild["s"], rebuild["wall_s"]
+    derived["rebuild_cpu_s"] = rebuild["cpu_s"]
+    derived["rebuild_peak_mb"] = rebuild["peak_mb"]
     counties = data.get("counties", 1)
     if counties > 1 and counties != PROVINCE_COUNTIES and load is not None:
         scale = PROVINCE_COUNTIES / counties  # files and rows grow linearly with counties
@@ -69,6 +101,131 @@ def derive(case: dict) -> dict:
             "raw_calamine_s_linear": raw * scale if raw else None,
         }
     return derived
+
+
+def _derive_incremental(case: dict) -> dict:
+    stages, data = case["stages"], case["data"]
+    derived: dict[str, Any] = {"files": data["night_files"], "history_files": data["history_files"]}
+    for prefix in ("history", "night", "empty_night"):
+        totals = _chain_totals(stages, prefix + ":", NIGHT_STAGES)
+        derived |= {f"{prefix}_{k}": v for k, v in totals.items()}
+    derived["night_over_empty_night"] = _ratio(derived["night_s"], derived["empty_night_s"])
+    derived["night_wall_over_empty_night_wall"] = _ratio(
+        derived["night_wall_s"], derived["empty_night_wall_s"]
+    )
+    derived["night_cpu_over_empty_night_cpu"] = _ratio(
+        derived["night_cpu_s"], derived["empty_night_cpu_s"]
+    )
+    return derived
+
+
+def _derive_workers(case: dict) -> dict:
+    stages, data = case["stages"], case["data"]
+    one, two = (median_seconds(stages.get(f"parse_batches:{w}")) for w in (1, 2))
+    runs = [r for r in stages.get("parse_batches:1", []) if r["ok"]]
+    rows = runs[-1]["result"]["rows_read"] if runs else data["rows_read"]
+    return {
+        "files": data["files"],
+        "rows_read": rows,
+        "raw_calamine_s": median_seconds(stages.get("raw_calamine")),
+        "parse_1_worker_s": one,
+        "parse_2_workers_s": two,
+        "speedup_2_over_1": _ratio(one, two),
+        "one_worker_over_raw_parse": _ratio(one, median_seconds(stages.get("raw_calamine"))),
+    }
+
+
+def _verdict(value: float | None, goal: float, at_most: bool = True) -> str:
+    if value is None:
+        return "not measured"
+    met = value <= goal if at_most else value >= goal
+    return "met" if met else "NOT met"
+
+
+def goals(cases: list[dict]) -> list[list[str]]:
+    """[goal, case, measured, target, verdict] for every goal a measured case speaks to."""
+    out: list[list[str]] = []
+    for case in cases:
+        d, key, kind = case["derived"], case["key"], case.get("kind", "rebuild")
+        if kind == "rebuild":
+            out.append(
+                [
+                    "ingestion / raw calamine",
+                    key,
+                    _times2(d["ingestion_over_raw_parse"]),
+                    f"<= {GOAL_RATIO}x",
+                    _verdict(d["ingestion_over_raw_parse"], GOAL_RATIO),
+                ]
+            )
+            if case["data"].get("counties", 1) >= PROVINCE_COUNTIES:
+                out.append(
+                    [
+                        "province year, full rebuild",
+                        key,
+                        f"{_fmt(d['rebuild_wall_s'], 0)} s wall",
+                        f"<= {GOAL_PROVINCE_S:.0f} s",
+                        _verdict(d["rebuild_wall_s"], GOAL_PROVINCE_S),
+                    ]
+                )
+                out.append(
+                    [
+                        "province year, peak memory",
+                        key,
+                        f"{_fmt(d['rebuild_peak_mb'], 0)} MB",
+                        f"<= {GOAL_PROVINCE_MB:.0f} MB",
+                        _verdict(d["rebuild_peak_mb"], GOAL_PROVINCE_MB),
+                    ]
+                )
+        elif kind == "incremental":
+            out.append(
+                [
+                    "incremental night / empty-history night",
+                    key,
+                    f"{_times2(d['night_over_empty_night'])} "
+                    f"(CPU {_times2(d.get('night_cpu_over_empty_night_cpu'))})",
+                    f"<= {GOAL_INCREMENTAL_RATIO}x",
+                    _verdict(d["night_over_empty_night"], GOAL_INCREMENTAL_RATIO),
+                ]
+            )
+            out.append(
+                [
+                    "county night, wall incl. start-up",
+                    key,
+                    f"{_fmt(d['night_wall_s'], 1)} s",
+                    f"<= {GOAL_NIGHT_WALL_S:.0f} s",
+                    _verdict(d["night_wall_s"], GOAL_NIGHT_WALL_S),
+                ]
+            )
+        elif kind == "workers":
+            out.append(
+                [
+                    "ingestion parse, 2 workers / 1 worker",
+                    key,
+                    _times2(d["speedup_2_over_1"]) + " faster",
+                    f">= {GOAL_WORKERS_SPEEDUP}x",
+                    _verdict(d["speedup_2_over_1"], GOAL_WORKERS_SPEEDUP, at_most=False),
+                ]
+            )
+    return out
+
+
+def goals_table(cases: list[dict]) -> str:
+    rows = goals(cases)
+    if not rows:
+        return ""
+    busiest = max(max(c["loadavg"]) for c in cases)
+    cpus = max(c["cpus"] or 1 for c in cases)
+    note = (
+        f"load average reached {busiest:.1f} on {cpus} CPUs: other work inflated the wall times"
+        if busiest > cpus
+        else ""
+    )
+    table = _aligned([["goal", "case", "measured", "target", ""], *rows])
+    return "\n".join(["goals", *table, *([note] if note else [])])
+
+
+def _times2(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 COLUMNS = (
@@ -127,8 +284,93 @@ def _times(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}x"
 
 
+def _chain_table(case: dict, chains: list[tuple[str, str]], names: tuple[str, ...]) -> list[str]:
+    """One row a stage of each chain (prefix, label), then the chain's total."""
+    stages, d = case["stages"], case["derived"]
+    body = []
+    for prefix, label in chains:
+        for name in names:
+            runs = stages.get(prefix + name)
+            if runs is None:
+                continue
+            files = d["files"] if name == "load" and prefix != "history:" else None
+            rows = (
+                runs[-1]["result"].get("rows_read") if name == "load" and runs[-1]["ok"] else None
+            )
+            body.append(_row(f"{label}: {name}", runs, None, files, rows))
+        totals = _chain_totals(stages, prefix, names)
+        body.append(
+            [
+                f"{label}: total",
+                _fmt(totals["s"]),
+                _fmt(totals["cpu_s"]),
+                _fmt(totals["wall_s"], 1),
+                "",
+                "",
+                "",
+                "",
+                _fmt(totals["peak_mb"], 0),
+                "wall = processes incl. start-up",
+            ]
+        )
+    return _aligned([list(COLUMNS), *body])
+
+
 def table(case: dict) -> str:
     """The case's stages as an aligned plain-text table, then the ingestion breakdown if profiled."""
+    kind = case.get("kind", "rebuild")
+    d = case["derived"]
+    head = (
+        f"load average {case['loadavg'][0]:.1f} -> {case['loadavg'][1]:.1f} on {case['cpus']} CPUs"
+    )
+    if kind == "incremental":
+        lines = [
+            f"{case['key']}: night of {d['files']} files on {d['history_files']:,} files of "
+            f"history (2017-2021) vs the same night on an empty state; {head}",
+            *_chain_table(
+                case,
+                [
+                    ("history:", "history (5 years)"),
+                    ("night:", "night on history"),
+                    ("empty_night:", "night, empty history"),
+                ],
+                NIGHT_STAGES,
+            ),
+            f"night on history / night on empty history: {_times2(d['night_over_empty_night'])} "
+            f"(calls), {_times2(d['night_wall_over_empty_night_wall'])} (wall), "
+            f"{_times2(d['night_cpu_over_empty_night_cpu'])} (CPU)",
+        ]
+        return "\n".join(lines)
+    if kind == "workers":
+        stages = case["stages"]
+        body = [
+            _row(
+                "raw parse: calamine", stages.get("raw_calamine"), None, d["files"], d["rows_read"]
+            ),
+            *(
+                _row(
+                    f"parse_batch, {w} worker(s)",
+                    stages.get(f"parse_batches:{w}"),
+                    None,
+                    d["files"],
+                    d["rows_read"],
+                    f"{_times2(_ratio(median_seconds(stages.get(f'parse_batches:{w}')), d['raw_calamine_s']))} raw calamine",
+                )
+                for w in (1, 2)
+            ),
+        ]
+        return "\n".join(
+            [
+                f"{case['key']}: batches.parse_batch over {d['files']:,} files, one sandbox "
+                f"worker a process; {head}",
+                *_aligned([list(COLUMNS), *body]),
+                f"2 workers / 1 worker: {_times2(d['speedup_2_over_1'])} faster",
+            ]
+        )
+    return _rebuild_table(case)
+
+
+def _rebuild_table(case: dict) -> str:
     stages, d = case["stages"], case["derived"]
     files, rows = d["files"], d["rows_read"]
     openpyxl = stages.get("raw_openpyxl", [{}])[-1]
@@ -197,6 +439,18 @@ def table(case: dict) -> str:
         _row(
             "dbt --version", stages.get("dbt --version"), None, None, None, "bare dbt CLI start-up"
         ),
+        [
+            "full rebuild: ingestion .. docs",
+            _fmt(d.get("rebuild_s")),
+            _fmt(d.get("rebuild_cpu_s")),
+            _fmt(d.get("rebuild_wall_s"), 1),
+            "",
+            _fmt(_ratio(files, d.get("rebuild_s")), 0),
+            _fmt(_ratio(rows, d.get("rebuild_s")), 0),
+            "",
+            _fmt(d.get("rebuild_peak_mb"), 0),
+            "wall = the five processes incl. start-up; RSS = the largest stage",
+        ],
     ]
     lines = [
         (

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -23,7 +25,8 @@ from zhaoshang import settings as settings_module
 from zhaoshang.logs import install_pii_filter
 from zhaoshang.settings import Settings
 
-RUN_ID = "bench"
+# A second night on the same state directory (the incremental case) needs its own run id.
+RUN_ID = os.environ.get("ZHAOSHANG_BENCH_RUN_ID", "bench")
 
 
 def cpu_seconds() -> float:
@@ -154,6 +157,65 @@ def parse_sandboxed(settings: Settings, opts: argparse.Namespace) -> Callable[[]
     return stopping_workers(run)
 
 
+def _one_sandbox_reader(batch: list[tuple[Path, str]]):
+    """``ledger.default_reader`` with one sandbox worker: one batch process = one core."""
+    from zhaoshang import excel
+
+    for index, (_path, result) in enumerate(excel.read_submissions(batch, workers=1)):
+        yield index, result
+
+
+def _batch_worker(settings: Settings, queue, results) -> None:
+    """One Celery worker's share: take batch numbers off the queue until it is empty."""
+    from zhaoshang import batches, excel
+
+    try:
+        while (index := queue.get()) is not None:
+            try:
+                results.put(batches.parse_batch(settings, RUN_ID, index, _one_sandbox_reader))
+            except Exception as error:  # the parent waits for one answer a batch
+                results.put({"batch": index, "error": repr(error)})
+    finally:
+        excel.shutdown()
+
+
+def parse_batches(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """The distributed ingestion's parse step: ``batches.plan`` (untimed), then every batch
+    through ``batches.parse_batch`` in ``--workers`` processes pulling from one queue, as Celery
+    workers do; each process parses with one sandbox worker, so N processes use N cores."""
+    from zhaoshang import batches
+
+    indices = batches.plan(settings, RUN_ID, batch_size=opts.batch_files)
+    ctx = multiprocessing.get_context("fork")
+
+    def run() -> dict:
+        queue, results = ctx.Queue(), ctx.Queue()
+        for index in indices:
+            queue.put(index)
+        for _ in range(opts.workers):
+            queue.put(None)
+        procs = [
+            ctx.Process(target=_batch_worker, args=(settings, queue, results))
+            for _ in range(opts.workers)
+        ]
+        for proc in procs:
+            proc.start()
+        done = [results.get() for _ in indices]  # before join: a full pipe would block them
+        for proc in procs:
+            proc.join()
+        errors = [d["error"] for d in done if "error" in d]
+        if errors or any(proc.exitcode for proc in procs):
+            raise RuntimeError(f"batch workers failed: {errors[:3]}")
+        return {
+            "workers": opts.workers,
+            "batches": len(done),
+            "files": sum(d["files"] for d in done),
+            "rows_read": sum(d["rows_read"] for d in done),
+        }
+
+    return run
+
+
 def features(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
     from zhaoshang import pipeline
 
@@ -191,6 +253,13 @@ def docs(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
     return run
 
 
+def publish(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """Stage 5 of the night: guards, checks and the atomic rename of the warehouse files."""
+    from zhaoshang import pipeline
+
+    return lambda: pipeline.publish_warehouse(settings, RUN_ID)
+
+
 STAGES: dict[str, Callable[[Settings, argparse.Namespace], Callable[[], dict]]] = {
     f.__name__: f
     for f in (
@@ -201,10 +270,12 @@ STAGES: dict[str, Callable[[Settings, argparse.Namespace], Callable[[], dict]]] 
         load_profiled,
         parse_inprocess,
         parse_sandboxed,
+        parse_batches,
         features,
         validate,
         marts,
         docs,
+        publish,
     )
 }
 
@@ -214,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stage", choices=sorted(STAGES))
     parser.add_argument("out", type=Path, help="write the stage's JSON result here")
     parser.add_argument("--sample", type=int, default=100, help="files for raw_openpyxl")
+    parser.add_argument("--workers", type=int, default=1, help="processes for parse_batches")
+    parser.add_argument("--batch-files", type=int, default=50, help="files a batch (parse_batches)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
