@@ -100,7 +100,11 @@ def build_features(settings: Settings, run_id: str) -> dict:
     for stale in build_db.parent.glob(build_db.name + "*"):
         stale.unlink()  # a retry starts from nothing
     result = transform.build(
-        settings, build_db, work_dir(settings, run_id), transform.FEATURE_SELECTION
+        settings,
+        build_db,
+        work_dir(settings, run_id),
+        transform.FEATURE_SELECTION,
+        transform.FEATURE_EXCLUSION,
     )
     return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
 

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 # Pass 1 builds what the data-quality stage reads; pass 2 what reads the quality flags.
 FEATURE_SELECTION = ("path:seeds", "path:models/staging", "path:models/intermediate")
-MART_SELECTION = ("path:models/marts", "path:models/audit")
+FEATURE_EXCLUSION = ("path:models/intermediate/verification",)
+MART_SELECTION = ("path:models/intermediate/verification", "path:models/marts", "path:models/audit")
 
 
 @dataclass
@@ -112,10 +113,17 @@ def _parse_results(path: Path, command: str, returncode: int) -> DbtResult:
 
 
 def build(
-    settings: Settings, build_db: Path, work_dir: Path, selection: tuple[str, ...]
+    settings: Settings,
+    build_db: Path,
+    work_dir: Path,
+    selection: tuple[str, ...],
+    exclusion: tuple[str, ...] = (),
 ) -> DbtResult:
     """``dbt build`` (models, seeds and their tests) for a selection; raise on any error."""
-    result = run_dbt(settings, build_db, ["build", "--select", *selection], work_dir)
+    args = ["build", "--select", *selection]
+    if exclusion:
+        args += ["--exclude", *exclusion]
+    result = run_dbt(settings, build_db, args, work_dir)
     if not result.ok:
         raise DbtBuildFailed(
             "dbt 构建失败，本次不发布 / dbt build failed, nothing is published:\n"

@@ -11,7 +11,7 @@ with
 
 project_rows as (
 
-    select * from {{ ref('stg_ledger__project_rows') }}
+    select * from {{ ref('int_project_rows_active') }}
 
 ),
 
