@@ -101,7 +101,7 @@ def build_features(settings: Settings, run_id: str) -> dict:
         start.path,
         work_dir(settings, run_id),
         transform.FEATURE_SELECTION,
-        transform.FEATURE_EXCLUSION,
+        transform.FEATURE_EXCLUSION + (() if start.full_refresh else transform.KEPT_SEEDS),
         full_refresh=start.full_refresh,
     )
     return {

@@ -82,6 +82,8 @@ INCREMENTAL_STATE = (
     ("intermediate", "int_funds_by_project_month"),
     ("intermediate", "int_projects_accumulated_to_month"),
 )
+# Seeds are kept too: the fingerprint says they are tonight's, so dbt does not reload them.
+KEPT_SCHEMAS = ("seeds",)
 BUILD_STATE_TABLE = "build_state.dbt_build"
 
 
@@ -114,7 +116,7 @@ def start_build(settings: Settings, run_id: str, fingerprint: str) -> BuildStart
                 "select schema_name, table_name from duckdb_tables() "
                 "where database_name = current_database()"
             ).fetchall():
-                if (schema, table) not in keep:
+                if (schema, table) not in keep and schema not in KEPT_SCHEMAS:
                     con.execute(f'drop table "{schema}"."{table}"')
     with duckdb.connect(str(build_db)) as con:
         con.execute("create schema if not exists build_state")

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # Pass 1 builds what the data-quality stage reads; pass 2 what reads the quality flags.
 FEATURE_SELECTION = ("path:seeds", "path:models/staging", "path:models/intermediate")
 FEATURE_EXCLUSION = ("path:models/intermediate/verification",)
+# An incremental night keeps the last build's seeds (same fingerprint): not reloaded.
+KEPT_SEEDS = ("path:seeds",)
 MART_SELECTION = ("path:models/intermediate/verification", "path:models/marts", "path:models/audit")
 
 
