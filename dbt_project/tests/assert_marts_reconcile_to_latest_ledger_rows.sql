@@ -1,7 +1,7 @@
 {#-
     Nothing lost, nothing counted twice: for each year, the funds in the marts as of the
     latest month (headline + continuing) equal Σ 本期到位资金 × 本单位计入比例 over the ledger
-    rows of the latest submission of each unit-month, re-derived here from the staged ledger;
+    rows of the latest submission of each unit-month, re-derived here from the active ledger rows;
     and the
     register's funds to date equal all of those rows.
 -#}
@@ -9,13 +9,13 @@ with
 
 project_rows as (
 
-    select * from {{ ref('stg_ledger__project_rows') }}
+    select * from {{ ref('int_project_rows_active') }}
 
 ),
 
 submissions as (
 
-    select * from {{ ref('stg_ledger__submissions') }}
+    select * from {{ ref('int_submissions_active') }}
 
 ),
 

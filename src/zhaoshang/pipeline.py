@@ -93,14 +93,22 @@ def load_submissions(
 def build_features(settings: Settings, run_id: str) -> dict:
     """Stage 2: dbt pass 1 (seeds, staging, intermediate incl. data-quality features)."""
     locking.hold(settings, run_id)
-    build_db = publish.build_path(settings, run_id)
-    build_db.parent.mkdir(parents=True, exist_ok=True)
-    for stale in build_db.parent.glob(build_db.name + "*"):
-        stale.unlink()  # a retry starts from nothing
+    start = publish.start_build(settings, run_id, transform.project_fingerprint(settings))
     result = transform.build(
-        settings, build_db, work_dir(settings, run_id), transform.FEATURE_SELECTION
+        settings,
+        start.path,
+        work_dir(settings, run_id),
+        transform.FEATURE_SELECTION,
+        transform.FEATURE_EXCLUSION + (() if start.full_refresh else transform.KEPT_SEEDS),
+        full_refresh=start.full_refresh,
     )
-    return {"nodes": result.nodes, "warnings": result.warnings, "elapsed_s": result.elapsed_s}
+    return {
+        "nodes": result.nodes,
+        "warnings": result.warnings,
+        "elapsed_s": result.elapsed_s,
+        "full_refresh": start.full_refresh,
+        "build_start": start.reason,
+    }
 
 
 @tracked

@@ -74,6 +74,97 @@ def build_path(settings: Settings, run_id: str) -> Path:
     return settings.build_dir / run_id / BUILD_FILE
 
 
+# The relations an incremental night starts from (the last good build's; dbt rebuilds the rest):
+# intermediate.int_ledger_changes says which periods that build holds, the incremental models
+# hold them (dbt_project/macros/incremental_from_period.sql).
+INCREMENTAL_STATE = (
+    ("intermediate", "int_ledger_changes"),
+    ("intermediate", "int_project_rows_latest"),
+    ("intermediate", "int_funds_by_project_month"),
+    ("intermediate", "int_projects_accumulated_to_month"),
+)
+# Seeds are kept too: the fingerprint says they are tonight's, so dbt does not reload them.
+KEPT_SCHEMAS = ("seeds",)
+BUILD_STATE_TABLE = "build_state.dbt_build"
+
+
+@dataclass
+class BuildStart:
+    path: Path
+    full_refresh: bool
+    reason: str  # why tonight rebuilds everything, or where the build started from
+
+
+def start_build(settings: Settings, run_id: str, fingerprint: str) -> BuildStart:
+    """Create the run's build file: a copy of the published inspection file (the last good
+    build: nothing is ever written into a published file) keeping only the incremental state,
+    or an empty file when tonight must rebuild everything. A failed night leaves the published
+    files as they were, so the next night starts from the same last good build."""
+    build_db = build_path(settings, run_id)
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    for stale in build_db.parent.glob(build_db.name + "*"):
+        stale.unlink()  # a retry starts again from the published build
+    source = settings.inspection_path
+    reason = _full_refresh_reason(settings, source, fingerprint)
+    if reason is None:
+        tmp = build_db.with_name(build_db.name + ".copy")
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, build_db)
+        with duckdb.connect(str(build_db)) as con:
+            keep = set(INCREMENTAL_STATE)
+            for schema, table in con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where database_name = current_database()"
+            ).fetchall():
+                if (schema, table) not in keep and schema not in KEPT_SCHEMAS:
+                    con.execute(f'drop table "{schema}"."{table}"')
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema if not exists build_state")
+        con.execute(
+            f"""create or replace table {BUILD_STATE_TABLE} as
+                select ?::varchar as run_id, ?::varchar as dbt_fingerprint,
+                       ?::boolean as full_refresh, ?::varchar as reason""",
+            [run_id, fingerprint, reason is not None, reason or f"incremental from {source.name}"],
+        )
+    log.info("build file %s: %s", build_db, reason or f"incremental from {source}")
+    return BuildStart(build_db, reason is not None, reason or f"incremental from {source}")
+
+
+def _full_refresh_reason(settings: Settings, source: Path, fingerprint: str) -> str | None:
+    if settings.full_refresh:
+        return "ZHAOSHANG_FULL_REFRESH"
+    if not source.exists():
+        return "no published build"
+    try:
+        with duckdb.connect(str(source), read_only=True) as con:
+            built_by = con.execute(f"select dbt_fingerprint from {BUILD_STATE_TABLE}").fetchone()
+            published_run = scalar(con.execute("select run_id from audit.manifest"))
+            present = set(
+                con.execute(
+                    "select schema_name, table_name from duckdb_tables() "
+                    "where database_name = current_database()"
+                ).fetchall()
+            )
+    except duckdb.Error as error:
+        return f"published build unreadable for an incremental night: {error}"[:300]
+    if not built_by or built_by[0] != fingerprint:
+        return "dbt project or rules changed since the published build"
+    if not set(INCREMENTAL_STATE) <= present:
+        return "published build lacks the incremental state"
+    # A restored (or otherwise replaced) file is not the ledger's last published night.
+    from zhaoshang import ledger
+
+    with ledger.connect(settings) as con:
+        last = con.execute(
+            "select run_id from runs where status = 'published' "
+            "order by finished_at desc nulls last limit 1"
+        ).fetchone()
+    if not last or last[0] != published_run:
+        return "published build is not the last published night (restored?)"
+    return None
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -56,6 +56,9 @@ class Settings:
     # How long a second nightly run waits for the one holding the lock before it gives up.
     lock_wait_seconds: float = 1800.0
     history_keep: int = 7
+    # ZHAOSHANG_FULL_REFRESH=1: tonight's dbt build starts from nothing instead of from the last
+    # published build (after a rule change in the data, a repair, or to check an incremental night).
+    full_refresh: bool = False
     # OS groups that may read the published files (0440); without one: analysts' 0444,
     # inspection team's 0400.
     analyst_group: str | None = None
@@ -161,6 +164,8 @@ def load() -> Settings:
         allow_reset=(os.environ.get("ZHAOSHANG_ALLOW_RESET") or "").lower() in {"1", "true", "yes"},
         lock_wait_seconds=float(os.environ.get("ZHAOSHANG_LOCK_WAIT_SECONDS") or 1800),
         history_keep=max(1, int(os.environ.get("ZHAOSHANG_HISTORY_KEEP") or 7)),
+        full_refresh=(os.environ.get("ZHAOSHANG_FULL_REFRESH") or "").lower()
+        in {"1", "true", "yes"},
         analyst_group=os.environ.get("ZHAOSHANG_ANALYST_GROUP") or None,
         inspection_group=os.environ.get("ZHAOSHANG_INSPECTION_GROUP") or None,
         batch_files=_positive_int("ZHAOSHANG_BATCH_FILES", 200),

@@ -7,6 +7,7 @@ process. The child owns the build file for the duration of the build and release
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -23,7 +24,31 @@ log = logging.getLogger(__name__)
 
 # Pass 1 builds what the data-quality stage reads; pass 2 what reads the quality flags.
 FEATURE_SELECTION = ("path:seeds", "path:models/staging", "path:models/intermediate")
-MART_SELECTION = ("path:models/marts", "path:models/audit")
+FEATURE_EXCLUSION = ("path:models/intermediate/verification",)
+# An incremental night keeps the last build's seeds (same fingerprint): not reloaded.
+KEPT_SEEDS = ("path:seeds",)
+MART_SELECTION = ("path:models/intermediate/verification", "path:models/marts", "path:models/audit")
+
+
+# What the incremental models' stored rows were computed with: when any of it changes, the last
+# build's rows are not tonight's rule and the night rebuilds from nothing (zhaoshang.publish).
+_FINGERPRINTED = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds")
+_FINGERPRINTED_CODE = ("dbt_plugin.py", "reference.py")  # the UDFs dbt calls (normalize_text)
+
+
+def project_fingerprint(settings: Settings) -> str:
+    """sha256 of the dbt project's rules and code, and of the settings dbt reads."""
+    digest = hashlib.sha256(f"county={settings.county_code}\n".encode())
+    package = Path(__file__).resolve().parent
+    paths = [DBT_PROJECT_DIR / name for name in _FINGERPRINTED]
+    paths += [package / name for name in _FINGERPRINTED_CODE]
+    for root in paths:
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            if path.exists():
+                digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -112,10 +137,22 @@ def _parse_results(path: Path, command: str, returncode: int) -> DbtResult:
 
 
 def build(
-    settings: Settings, build_db: Path, work_dir: Path, selection: tuple[str, ...]
+    settings: Settings,
+    build_db: Path,
+    work_dir: Path,
+    selection: tuple[str, ...],
+    exclusion: tuple[str, ...] = (),
+    *,
+    full_refresh: bool = False,
 ) -> DbtResult:
-    """``dbt build`` (models, seeds and their tests) for a selection; raise on any error."""
-    result = run_dbt(settings, build_db, ["build", "--select", *selection], work_dir)
+    """``dbt build`` (models, seeds and their tests) for a selection; raise on any error.
+    ``full_refresh``: incremental models are rebuilt from everything (``--full-refresh``)."""
+    args = ["build", "--select", *selection]
+    if exclusion:
+        args += ["--exclude", *exclusion]
+    if full_refresh:
+        args.append("--full-refresh")
+    result = run_dbt(settings, build_db, args, work_dir)
     if not result.ok:
         raise DbtBuildFailed(
             "dbt 构建失败，本次不发布 / dbt build failed, nothing is published:\n"

@@ -22,7 +22,8 @@ from zhaoshang.settings import DEFAULT_COUNTY_CODE
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PASS_1 = ("path:seeds", "path:models/staging", "path:models/intermediate")
-PASS_2 = ("path:models/marts", "path:models/audit")
+PASS_1_EXCLUDED = ("path:models/intermediate/verification",)
+PASS_2 = ("path:models/intermediate/verification", "path:models/marts", "path:models/audit")
 
 
 @dataclass
@@ -75,7 +76,9 @@ def build_two_passes(
     work_dir.mkdir(parents=True, exist_ok=True)
     build = Build(build_db=work_dir / "warehouse_test.duckdb", target_path=work_dir / "target")
     where = {"ledger": ledger, "raw_dir": raw_dir, "build_db": build.build_db, "work_dir": work_dir}
-    build.seconds["pass_1"] = dbt(["build", "--select", *PASS_1], **where)
+    build.seconds["pass_1"] = dbt(
+        ["build", "--select", *PASS_1, "--exclude", *PASS_1_EXCLUDED], **where
+    )
     with duckdb.connect(str(build.build_db)) as con:
         con.execute("create schema if not exists dq")
         con.execute(GX_FLAGS_DDL)

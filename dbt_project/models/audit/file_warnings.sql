@@ -2,7 +2,7 @@ with
 
 file_warnings as (
 
-    select * from {{ ref('stg_ledger__file_warnings') }}
+    select * from {{ ref('int_file_warnings_located') }}
 
 ),
 

@@ -7,7 +7,7 @@ with
 
 inbox_files as (
 
-    select * from {{ ref('stg_ledger__inbox_files') }}
+    select * from {{ ref('int_inbox_files_canonical') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 quarantine as (
 
-    select * from {{ ref('stg_ledger__quarantine') }}
+    select * from {{ ref('int_quarantine_located') }}
 
 ),
 

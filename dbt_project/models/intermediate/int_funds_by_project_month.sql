@@ -3,12 +3,26 @@
     funds added up here, as the office adds them; the flag rules point at the repetition.
     Descriptive values come from the project's last row in the sheet. credited_funds_wan
     (the unit's 计入比例 of the funds) is what every figure counts.
+    Incremental: the periods from the first changed one (macros/incremental_from_period.sql).
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_from_period',
+        on_schema_change='fail'
+    )
+}}
+
+-- depends_on: {{ ref('int_ledger_changes') }}
+
 with
 
 project_rows as (
 
     select * from {{ ref('int_project_rows_latest') }}
+    {%- if is_incremental() %}
+        where year * 100 + month >= {{ ledger_changed_from() }}
+    {%- endif %}
 
 ),
 

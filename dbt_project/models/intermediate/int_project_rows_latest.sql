@@ -6,12 +6,24 @@
     credited_funds_period_wan is the unit's part of the funds: 本单位计入比例 (credit_share_pct,
     100 when not given) of 本期到位资金, for a project several units introduced together.
     金融贷款 (a sector without project count) has no size band.
+    Incremental: a night recomputes the periods from the first changed one (macros/
+    incremental_from_period.sql); a period's rows depend on that period's submission only.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_from_period',
+        on_schema_change='fail'
+    )
+}}
+
+-- depends_on: {{ ref('int_ledger_changes') }}
+
 with
 
 project_rows as (
 
-    select * from {{ ref('stg_ledger__project_rows') }}
+    select * from {{ ref('int_project_rows_active') }}
 
 ),
 
@@ -54,6 +66,9 @@ rows_of_latest_submission as (
     inner join submissions_ranked
         on project_rows.submission_id = submissions_ranked.submission_id
     where submissions_ranked.is_latest
+    {%- if is_incremental() %}
+        and project_rows.year * 100 + project_rows.month >= {{ ledger_changed_from() }}
+    {%- endif %}
 
 ),
 

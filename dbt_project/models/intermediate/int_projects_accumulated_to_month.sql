@@ -9,12 +9,30 @@
     - headline funds (实际到位资金) = funds of new projects plus sectors without a project count
       (金融贷款); every other project's funds are continuing funds (续建, or 新引进 rows of a
       project first reported in an earlier year). The two add up to all reported funds.
+
+    Incremental: the months from the first changed period on are recomputed (macros/
+    incremental_from_period.sql) from that year's reports (the running sums start in January);
+    a month depends on reports up to it and on first reports, which a later change cannot
+    move before it.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_from_period',
+        on_schema_change='fail'
+    )
+}}
+
+-- depends_on: {{ ref('int_ledger_changes') }}
+
 with
 
 project_months as (
 
     select * from {{ ref('int_funds_by_project_month') }}
+    {%- if is_incremental() %}
+        where year >= {{ ledger_changed_from() }} // 100
+    {%- endif %}
 
 ),
 
@@ -27,6 +45,9 @@ first_reported as (
 spine as (
 
     select * from {{ ref('int_year_month_spine') }}
+    {%- if is_incremental() %}
+        where year >= {{ ledger_changed_from() }} // 100
+    {%- endif %}
 
 ),
 
@@ -139,6 +160,9 @@ final as (
             else funds_ytd_wan
         end as continuing_funds_ytd_wan
     from classified
+    {%- if is_incremental() %}
+        where year * 100 + month >= {{ ledger_changed_from() }}
+    {%- endif %}
 
 )
 

@@ -20,7 +20,7 @@ verified_exclusions as (
 
 dq_flags as (
 
-    select * from {{ ref('dq_flags') }}
+    select * from {{ ref('int_flags_decided') }}
 
 ),
 

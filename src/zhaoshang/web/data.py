@@ -198,11 +198,11 @@ def source_row(con, submission_id: str | None, sheet: str | None, row_number) ->
     phones or ID numbers typed into free text (备注) are masked."""
     if not (submission_id and sheet and row_number):
         return []
-    if not _has_table(con, "staging", "stg_ledger__project_rows"):
+    if not _has_table(con, "intermediate", "int_project_rows_active"):
         return []
     rows = _dicts(
         con.execute(
-            """select * from staging.stg_ledger__project_rows
+            """select * from intermediate.int_project_rows_active
                where submission_id = ? and sheet = ? and row_number = ?""",
             [submission_id, sheet, row_number],
         )
@@ -249,13 +249,13 @@ def typed_cells(con, submission_id: str | None, sheet: str | None, row_number) -
 
 
 def row_by_address(con, source_file: str, sheet: str, row_number) -> dict | None:
-    if not _has_table(con, "staging", "stg_ledger__project_rows"):
+    if not _has_table(con, "intermediate", "int_project_rows_active"):
         return None
     rows = _dicts(
         con.execute(
             """select submission_id, sheet, row_number, unit_name, year, month, project_name,
                       source_file
-               from staging.stg_ledger__project_rows
+               from intermediate.int_project_rows_active
                where source_file = ? and sheet = ? and row_number = ?""",
             [source_file, sheet, row_number],
         )

@@ -16,19 +16,19 @@ units as (
 
 submissions as (
 
-    select * from {{ ref('stg_ledger__submissions') }}
+    select * from {{ ref('int_submissions_active') }}
 
 ),
 
 all_submissions as (
 
-    select * from {{ ref('base_ledger__submissions') }}
+    select * from {{ ref('stg_ledger__submissions') }}
 
 ),
 
 inbox_files as (
 
-    select * from {{ ref('base_ledger__inbox_files') }}
+    select * from {{ ref('stg_ledger__inbox_files') }}
 
 ),
 

@@ -9,7 +9,7 @@ with
 
 sheet_totals as (
 
-    select * from {{ ref('stg_ledger__sheet_totals') }}
+    select * from {{ ref('int_sheet_totals_active') }}
 
 ),
 
@@ -21,13 +21,13 @@ submissions_ranked as (
 
 project_rows as (
 
-    select * from {{ ref('stg_ledger__project_rows') }}
+    select * from {{ ref('int_project_rows_active') }}
 
 ),
 
 quarantine as (
 
-    select * from {{ ref('stg_ledger__quarantine') }}
+    select * from {{ ref('int_quarantine_located') }}
 
 ),
 

@@ -1,43 +1,26 @@
 with
 
-file_warnings as (
+source as (
 
     select * from {{ source('ledger', 'file_warnings') }}
 
 ),
 
-submissions as (
-
-    select * from {{ ref('base_ledger__submissions') }}
-
-),
-
-joined as (
+renamed as (
 
     select
         ---------- ids
-        file_warnings.submission_id,
-        file_warnings.sheet,
-        file_warnings.row_number,
-
-        ---------- foreign keys
-        submissions.unit_name,
-        submissions.year,
-        submissions.month,
+        submission_id,
+        sheet,
+        row_number,
 
         ---------- descriptive
-        file_warnings.code as warning_code,
-        file_warnings.message_zh,
-        file_warnings.message_en,
+        code as warning_code,
+        message_zh,
+        message_en
 
-        ---------- lineage
-        submissions.first_source_file as source_file,
-        file_warnings.submission_id as sha256
-
-    from file_warnings
-    left join submissions
-        on file_warnings.submission_id = submissions.submission_id
+    from source
 
 )
 
-select * from joined
+select * from renamed

@@ -1,73 +1,58 @@
 {#-
-    Project rows of the active submissions, as Python loaded them (values are already
-    normalised: NFKC, aliases, 万元), with the unit, the period and the file they came from.
-    `contact` (联系人及电话) is personal data and is never selected.
+    Every loaded project row the ledger holds, renamed (values are already normalised by
+    Python: NFKC, aliases, 万元). `contact` (联系人及电话) is personal data and is never
+    selected. Which rows count (active, latest submissions) is decided in intermediate.
 -#}
 with
 
-project_rows as (
+source as (
 
     select * from {{ source('ledger', 'project_rows') }}
 
 ),
 
-submissions as (
-
-    select * from {{ ref('stg_ledger__submissions') }}
-
-),
-
-joined as (
+renamed as (
 
     select
         ---------- ids
-        project_rows.submission_id,
-        project_rows.sheet,
-        project_rows.row_number,
-        project_rows.seq,
-        project_rows.ledger_id,
-
-        ---------- foreign keys
-        submissions.unit_name,
-        submissions.year,
-        submissions.month,
+        submission_id,
+        sheet,
+        row_number,
+        seq,
+        ledger_id,
 
         ---------- descriptive
-        project_rows.project_name,
-        project_rows.investor_name,
-        project_rows.investor_uscc,
-        project_rows.capital_origin,
-        project_rows.sector,
-        project_rows.project_kind,
-        project_rows.status as project_status,
-        project_rows.high_tech as is_high_tech,
-        project_rows.signing_event,
-        project_rows.evidence_type,
-        project_rows.remarks,
+        project_name,
+        investor_name,
+        investor_uscc,
+        capital_origin,
+        sector,
+        project_kind,
+        status as project_status,
+        high_tech as is_high_tech,
+        signing_event,
+        evidence_type,
+        remarks,
 
         ---------- amounts
-        project_rows.total_investment_wan,
-        project_rows.contract_amount_wan,
-        project_rows.funds_period_wan,
-        project_rows.funds_cumulative_wan,
-        project_rows.foreign_usd_wan,
-        project_rows.credit_share_pct,
+        total_investment_wan,
+        contract_amount_wan,
+        funds_period_wan,
+        funds_cumulative_wan,
+        foreign_usd_wan,
+        credit_share_pct,
 
         ---------- dates
-        project_rows.signed_date,
-        project_rows.start_date,
-        project_rows.entity_registration_date,
+        signed_date,
+        start_date,
+        entity_registration_date,
 
         ---------- lineage
-        submissions.source_file,
-        submissions.sha256,
         -- the cells as typed (JSON, masked); the inspection file's flag page shows them
-        project_rows.raw_cells
+        raw_cells
 
-    from project_rows
-    inner join submissions
-        on project_rows.submission_id = submissions.submission_id
+    from source
 
 )
 
-select * from joined
+select * from renamed

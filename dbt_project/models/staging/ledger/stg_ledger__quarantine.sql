@@ -1,69 +1,35 @@
-{#-
-    Every quarantined row and rejected file ever recorded (the audit trail keeps files that
-    have left the inbox; `is_in_inbox` tells them apart). `raw_value` is masked by Python.
--#}
+{#- `raw_value` is masked by Python before it reaches the ledger. -#}
 with
 
-quarantine as (
+source as (
 
     select * from {{ source('ledger', 'quarantine') }}
 
 ),
 
-submissions as (
-
-    select * from {{ ref('base_ledger__submissions') }}
-
-),
-
-inbox_files as (
-
-    select * from {{ ref('base_ledger__inbox_files') }}
-
-),
-
-contents_in_inbox as (
-
-    select distinct sha256
-    from inbox_files
-    where is_in_inbox
-
-),
-
-joined as (
+renamed as (
 
     select
         ---------- ids
-        quarantine.submission_id,
-        quarantine.sheet,
-        quarantine.row_number,
-
-        ---------- foreign keys
-        submissions.unit_name,
-        submissions.year,
-        submissions.month,
+        submission_id,
+        sheet,
+        row_number,
 
         ---------- descriptive
-        quarantine.column_name,
-        quarantine.column_letter,
-        quarantine.header,
-        quarantine.raw_value,
-        quarantine.reason_code,
-        quarantine.reason_zh,
-        quarantine.reason_en,
-        quarantine.decision,
-        contents_in_inbox.sha256 is not null as is_in_inbox,
+        column_name,
+        column_letter,
+        header,
+        raw_value,
+        reason_code,
+        reason_zh,
+        reason_en,
+        decision,
 
         ---------- lineage
-        quarantine.source_file,
-        quarantine.submission_id as sha256
+        source_file
 
-    from quarantine
-    left join submissions
-        on quarantine.submission_id = submissions.submission_id
-    left join contents_in_inbox
-        on quarantine.submission_id = contents_in_inbox.sha256
+    from source
 
 )
 
-select * from joined
+select * from renamed

@@ -1,45 +1,28 @@
 with
 
-sheet_totals as (
+source as (
 
     select * from {{ source('ledger', 'sheet_totals') }}
 
 ),
 
-submissions as (
-
-    select * from {{ ref('stg_ledger__submissions') }}
-
-),
-
-joined as (
+renamed as (
 
     select
         ---------- ids
-        sheet_totals.submission_id,
-        sheet_totals.sheet,
-        sheet_totals.row_number,
-
-        ---------- foreign keys
-        submissions.unit_name,
-        submissions.year,
-        submissions.month,
+        submission_id,
+        sheet,
+        row_number,
 
         ---------- amounts
-        sheet_totals.total_investment_wan,
-        sheet_totals.contract_amount_wan,
-        sheet_totals.funds_period_wan,
-        sheet_totals.funds_cumulative_wan,
-        sheet_totals.foreign_usd_wan,
+        total_investment_wan,
+        contract_amount_wan,
+        funds_period_wan,
+        funds_cumulative_wan,
+        foreign_usd_wan
 
-        ---------- lineage
-        submissions.source_file,
-        submissions.sha256
-
-    from sheet_totals
-    inner join submissions
-        on sheet_totals.submission_id = submissions.submission_id
+    from source
 
 )
 
-select * from joined
+select * from renamed

@@ -1,67 +1,49 @@
-{#-
-    Active submissions only: loaded, with a file currently in the inbox. Pointing the pipeline
-    at another inbox builds from that inbox alone; withdrawn and rejected files stay in
-    audit.load_log. `source_file` is the path the file has in the inbox now.
--#}
 with
 
-submissions as (
+source as (
 
-    select * from {{ ref('base_ledger__submissions') }}
-
-),
-
-inbox_files as (
-
-    select * from {{ ref('stg_ledger__inbox_files') }}
+    select * from {{ source('ledger', 'submissions') }}
 
 ),
 
-current_paths as (
-
-    select
-        sha256,
-        source_file
-    from inbox_files
-    where is_canonical_path
-
-),
-
-active as (
+renamed as (
 
     select
         ---------- ids
-        submissions.submission_id,
-        submissions.sha256,
+        submission_id,
+        submission_id as sha256,
 
         ---------- descriptive
-        submissions.unit_name,
-        submissions.unit_written,
-        submissions.year,
-        submissions.month,
-        submissions.sheet,
-        current_paths.source_file,
-        parse_filename(current_paths.source_file) as file_name,
+        status as load_status,
+        unit_name,
+        unit_written,
+        year,
+        month,
+        sheet,
+        source_file as first_source_file,
+        file_name,
+        reject_code,
+        reason_zh,
+        reason_en,
 
         ---------- counts
-        submissions.rows_read,
-        submissions.rows_loaded,
-        submissions.rows_quarantined,
-        submissions.rows_ignored_blank,
+        size_bytes,
+        rows_read,
+        rows_loaded,
+        rows_quarantined,
+        rows_ignored_blank,
 
         ---------- dates
-        submissions.report_date,
-        submissions.file_mtime,
-        submissions.received_at,
+        report_date,
+        file_mtime,
+        received_at,
 
         ---------- lineage
-        submissions.load_run_id
+        load_run_id,
+        identity_source
 
-    from submissions
-    inner join current_paths
-        on submissions.sha256 = current_paths.sha256
-    where submissions.load_status = 'loaded'
+    from source
 
 )
 
-select * from active
+select * from renamed

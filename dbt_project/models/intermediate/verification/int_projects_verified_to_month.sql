@@ -10,7 +10,7 @@ with
 
 exclusions as (
 
-    select * from {{ ref('verified_exclusions') }}
+    select * from {{ ref('int_project_rows_excluded') }}
 
 ),
 

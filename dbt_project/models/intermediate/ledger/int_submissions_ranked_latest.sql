@@ -9,7 +9,7 @@ with
 
 submissions as (
 
-    select * from {{ ref('stg_ledger__submissions') }}
+    select * from {{ ref('int_submissions_active') }}
 
 ),
 
