@@ -87,11 +87,13 @@ def query(site, sql: str, params=()) -> list[tuple]:
 
 
 def planted(site) -> list[tuple]:
-    """(flag_key, status, severity, decided_by, note) of the planted row's 以小充大 flag."""
+    """(flag_key, status, severity, decided_by, note) of the planted row's 以小充大 flag (its
+    above_total_investment signal; one flag per signal)."""
     return query(
         site,
         """select flag_key, status, severity, decided_by, note from audit.dq_flags
-           where rule = 'INFLATED_AMOUNT' and project_name = ?""",
+           where rule = 'INFLATED_AMOUNT' and signal = 'above_total_investment'
+             and project_name = ?""",
         [PROJECT],
     )
 
