@@ -5,7 +5,7 @@ data source with one DataFrame asset, ``int_dq_entries``), two suites, their val
 definitions and the ``nightly`` checkpoint (result format COMPLETE with ``entry_id`` as the
 unexpected index column, and a Data Docs action):
 
-- ``dq_findings``: one expectation per signal of ``dq_rules.csv`` (``SIGNAL_CHECKS`` below), its
+- ``dq_findings``: one expectation per signal of ``dq_rules.csv`` (``_signal_checks`` below), its
   predicate and threshold written out in the JSON (the thresholds from ``rule_parameters.csv``),
   scoped by a ``row_condition`` where the signal applies to some rows only; each unexpected
   ``entry_id`` is a flag. Expected to find things: a night with flags fails this suite.
@@ -368,7 +368,7 @@ def signal_checks(rules_dir: Path = REFERENCE_RULES_DIR) -> dict[tuple[str, str]
     extra = sorted(set(checks) - set(catalogue))
     if missing or extra:
         raise ValueError(
-            f"dq_rules.csv and gx_files.SIGNAL_CHECKS disagree: no check for {missing}, "
+            f"dq_rules.csv and gx_files._signal_checks disagree: no check for {missing}, "
             f"no catalogue row for {extra}"
         )
     return {key: checks[key] for key in catalogue}
