@@ -66,7 +66,8 @@ def write_unit_report(raw: Path, *, period_wan: int, cumulative_wan: int) -> Non
             统一社会信用代码=make_uscc("410200", rng),
             签约时间=date(2021, 2, 8),
             total=1000,
-            contract=1200,
+            # above every cumulative figure below: one signal (above_total_investment), one flag
+            contract=3000,
             period=period_wan,
             cumulative=cumulative_wan,
         )
