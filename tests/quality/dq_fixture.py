@@ -170,7 +170,11 @@ class Fixture:
             entry_id = f"{sha}|{SHEET}|{row_number}"
             what = f"{unit} {year}-{month} {row.project_name}"
             if row.expect:
-                self.expected.append(Expected(entry_id, row.expect[0], row.expect[1], what))
+                # one flag per signal: "a,b" plants two
+                self.expected.extend(
+                    Expected(entry_id, row.expect[0], signal, what)
+                    for signal in row.expect[1].split(",")
+                )
             else:
                 self.clean_rows[entry_id] = what
         for q in range(quarantined_rows):

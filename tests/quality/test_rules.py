@@ -8,6 +8,7 @@ local money, a first file superseded by a correction, a month in which nobody re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -18,40 +19,67 @@ from dq_fixture import PHONE, gx_file_hashes, read_flags
 
 from zhaoshang import quality
 from zhaoshang.quality import evidence, gx_files
-from zhaoshang.quality.rules import load_rules
+from zhaoshang.quality.rules import load_rules, rule_parameters
 from zhaoshang.settings import EXPECTATIONS_DIR
 
 
-def _by_entry(flags):
-    return {(f["entry_id"], f["rule"]): f for f in flags}
-
-
 def _unflagged(flags, expected) -> list[str]:
-    """The planted anomalies the flags miss (or give another signal)."""
-    flagged = _by_entry(flags)
+    """The planted anomalies (entry × rule × signal) the flags miss."""
+    flagged = {(f["entry_id"], f["rule"], f["signal"]) for f in flags}
     return [
         f"{planted.what} ({planted.rule} {planted.signal})"
         for planted in expected
-        if (flag := flagged.get((planted.entry_id, planted.rule))) is None
-        or flag["signal"] != planted.signal
+        if (planted.entry_id, planted.rule, planted.signal) not in flagged
     ]
+
+
+PLANTED_SIGNALS = [
+    ("OLD_AS_NEW", "earlier_year_same_project"),
+    ("OLD_AS_NEW", "phase_two_unverified"),
+    ("INFLATED_AMOUNT", "yuan_as_wan"),
+    ("INFLATED_AMOUNT", "above_total_investment"),
+    ("INFLATED_AMOUNT", "above_contract"),
+    ("INFLATED_AMOUNT", "cumulative_backwards"),
+    ("INFLATED_AMOUNT", "cumulative_mismatch"),
+    ("DUPLICATE_CLAIM", "shares_over_100"),
+    ("LOCAL_AS_OUTSIDE", "county_registered_investor"),
+    ("INVALID_USCC", "malformed"),
+    ("INVALID_USCC", "check_digit_mismatch"),
+    ("TOTAL_MISMATCH", "total_above_rows"),
+    ("TOTAL_MISMATCH", "differs_with_quarantined_rows"),
+    ("MISSING_REPORT", "no_report"),
+    ("MISSING_REPORT", "only_rejected"),
+]
 
 
 def test_each_planted_anomaly_is_flagged_with_its_rule_and_signal(dq_build):
     assert _unflagged(dq_build.flags, dq_build.fixture.expected) == []
 
 
-@pytest.mark.parametrize("rule", ["DUPLICATE_CLAIM", "INVALID_USCC", "MISSING_REPORT"])
-def test_gx_decides_a_suite_without_the_rules_expectation_misses_its_anomalies(
-    dq_build, rule, tmp_path, monkeypatch
+def test_every_planted_signal_is_in_the_mutation_list(dq_build):
+    assert sorted({(e.rule, e.signal) for e in dq_build.fixture.expected}) == sorted(
+        PLANTED_SIGNALS
+    )
+
+
+@pytest.mark.parametrize(("rule", "signal"), PLANTED_SIGNALS, ids=[s for _, s in PLANTED_SIGNALS])
+def test_gx_decides_a_suite_without_the_signals_expectation_misses_its_anomalies(
+    dq_build, rule, signal, tmp_path, monkeypatch
 ):
-    """The same features judged by a suite that lacks one expectation: that rule's planted
-    anomalies go unflagged (the test above would fail) and every other flag stays."""
+    """Mutation: the same features judged by a suite that lacks one signal's expectation. That
+    signal's planted anomalies go unflagged (the planted-anomaly test would fail) and every
+    other flag stays: the verdict is the expectation's, not the SQL's."""
     project = tmp_path / "expectations"
     shutil.copytree(EXPECTATIONS_DIR, project, ignore=shutil.ignore_patterns("uncommitted"))
-    suite_file = project / "gx" / "expectations" / "int_dq_entries.json"
+    suite_file = project / "gx" / "expectations" / f"{gx_files.SUITE}.json"
     suite = json.loads(suite_file.read_text(encoding="utf-8"))
-    suite["expectations"] = [e for e in suite["expectations"] if e["meta"]["rule"] != rule]
+    kept = [
+        e
+        for e in suite["expectations"]
+        if (e["meta"]["rule"], e["meta"]["signal"]) != (rule, signal)
+    ]
+    assert len(kept) == len(suite["expectations"]) - 1
+    suite["expectations"] = kept
     suite_file.write_text(json.dumps(suite, ensure_ascii=False, indent=2), encoding="utf-8")
     monkeypatch.setattr(
         gx_files,
@@ -61,32 +89,32 @@ def test_gx_decides_a_suite_without_the_rules_expectation_misses_its_anomalies(
     build_db = tmp_path / "build.duckdb"
     shutil.copyfile(dq_build.build_db, build_db)
 
-    summary = quality.validate(build_db, "run-without-" + rule, dq_build.settings)
+    quality.validate(build_db, "run-without-" + signal, dq_build.settings)
     flags = read_flags(build_db)
 
-    planted = [e for e in dq_build.fixture.expected if e.rule == rule]
+    planted = [e for e in dq_build.fixture.expected if (e.rule, e.signal) == (rule, signal)]
     assert planted and len(_unflagged(flags, planted)) == len(planted)
-    assert summary["by_rule"][rule] == 0
-    others = sorted(f["flag_key"] for f in dq_build.flags if f["rule"] != rule)
+    assert not [f for f in flags if f["signal"] == signal]
+    others = sorted(f["flag_key"] for f in dq_build.flags if f["signal"] != signal)
     assert sorted(f["flag_key"] for f in flags) == others
 
 
 def test_nothing_else_is_flagged(dq_build):
-    planted = {(e.entry_id, e.rule) for e in dq_build.fixture.expected}
+    planted = {(e.entry_id, e.rule, e.signal) for e in dq_build.fixture.expected}
     extra = [
-        (f["rule"], f["unit_name"], f["month"], f["project_name"], f["evidence"])
+        (f["rule"], f["signal"], f["unit_name"], f["month"], f["project_name"], f["evidence"])
         for f in dq_build.flags
-        if (f["entry_id"], f["rule"]) not in planted
+        if (f["entry_id"], f["rule"], f["signal"]) not in planted
     ]
     assert extra == []
     flagged_entries = {f["entry_id"] for f in dq_build.flags}
     assert not flagged_entries & set(dq_build.fixture.clean_rows), [
         dq_build.fixture.clean_rows[e] for e in flagged_entries & set(dq_build.fixture.clean_rows)
     ]
-    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 21
+    assert dq_build.summary["flags"] == len(dq_build.fixture.expected) == 22
     assert dq_build.summary["by_rule"] == {
         "OLD_AS_NEW": 3,
-        "INFLATED_AMOUNT": 4,
+        "INFLATED_AMOUNT": 5,
         "DUPLICATE_CLAIM": 6,
         "LOCAL_AS_OUTSIDE": 1,
         "INVALID_USCC": 2,
@@ -128,9 +156,9 @@ def test_severity_follows_the_signal(dq_build):
     assert severity[("城关镇", "OLD_AS_NEW", "phase_two_unverified")] == "low"
     assert severity[("城关镇", "TOTAL_MISMATCH", "total_above_rows")] == "high"
     assert severity[("会亭镇", "TOTAL_MISMATCH", "differs_with_quarantined_rows")] == "low"
-    assert (
-        severity[("城关镇", "INFLATED_AMOUNT", "above_total_investment,above_contract")] == "high"
-    )
+    # one row each: the entry funds above both its planned investment and its contract
+    assert severity[("城关镇", "INFLATED_AMOUNT", "above_total_investment")] == "high"
+    assert severity[("城关镇", "INFLATED_AMOUNT", "above_contract")] == "medium"
     assert severity[("会亭镇", "INFLATED_AMOUNT", "cumulative_mismatch")] == "medium"
 
 
@@ -233,7 +261,13 @@ def test_flag_keys_are_stable_across_runs(dq_build):
     assert again["flags"] == len(first) and set(second) == set(first)
     assert {f["detected_run_id"] for f in second.values()} == {"run-2"}
     for key, flag in second.items():
-        assert key == evidence.flag_key(flag["rule"], flag["entry_id"])
+        assert key == evidence.flag_key(flag["rule"], flag["signal"], flag["entry_id"])
+        assert flag["rule_flag_key"] == evidence.rule_flag_key(flag["rule"], flag["entry_id"])
+    # the pre-split key (sha of rule + entry) is what decisions filed before were keyed on
+    assert (
+        evidence.rule_flag_key("INVALID_USCC", "x|Sheet1|5")
+        == hashlib.sha256(b"INVALID_USCC|x|Sheet1|5").hexdigest()[:32]
+    )
     missing = next(f for f in second.values() if f["rule"] == "MISSING_REPORT")
     assert missing["entry_id"] == f"unit_month|{missing['unit_name']}|2021|{missing['month']}"
 
@@ -241,12 +275,11 @@ def test_flag_keys_are_stable_across_runs(dq_build):
 def test_every_signal_and_placeholder_is_described_in_dq_rules(dq_build):
     rules = {r.rule: r for r in load_rules()}
     for flag in dq_build.flags:
-        for signal in flag["signal"].split(","):
-            assert rules[flag["rule"]].signal(signal) is not None, (flag["rule"], signal)
+        assert rules[flag["rule"]].signal(flag["signal"]) is not None, (flag["rule"], flag)
     with duckdb.connect(str(dq_build.build_db), read_only=True) as con:
         columns = {r[0] for r in con.execute("describe intermediate.int_dq_entries").fetchall()}
+    columns |= set(rule_parameters())
     for rule in rules.values():
-        assert rule.feature_column in columns
         for signal in rule.signals:
             placeholders = set(re.findall(r"\{(\w+)\}", signal.evidence_zh))
             assert placeholders <= columns, (signal.signal, placeholders - columns)
@@ -254,13 +287,13 @@ def test_every_signal_and_placeholder_is_described_in_dq_rules(dq_build):
 
 def test_gx_flags_exists_and_is_empty_when_nothing_fails(dq_build, tmp_path):
     clean_db = tmp_path / "clean.duckdb"
-    rules = load_rules()
     with duckdb.connect(str(clean_db)) as con:
         con.execute(f"attach '{dq_build.build_db}' as built (read_only)")
         con.execute("create schema intermediate")
-        all_null = " and ".join(f"{r.feature_column} is null" for r in rules)
         con.execute(
-            f"create table intermediate.int_dq_entries as select * from built.intermediate.int_dq_entries where {all_null}"
+            """create table intermediate.int_dq_entries as
+               select * from built.intermediate.int_dq_entries
+               where entry_id not in (select entry_id from built.dq.gx_flags)"""
         )
         kept = con.execute("select count(*) from intermediate.int_dq_entries").fetchone()[0]
     summary = quality.validate(clean_db, "run-clean", dq_build.settings)
@@ -296,10 +329,84 @@ def test_the_real_flags_make_a_clean_alert(dq_build):
     alert = compose_flags_alert(dq_build.flags, run_id="run-1", recipients=("duchazu@example.cn",))
     message = build_email(alert, "zhaoshang@example.cn")
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert alert.subject.startswith("【招商引资疑点】新增21条：以旧充新3、以小充大4、拼凑挂靠6")
+    assert alert.subject.startswith("【招商引资疑点】新增22条：以旧充新3、以小充大5、拼凑挂靠6")
     assert alert.alert_key in alert.subject
     assert (
-        "城关镇（共 5 条）" in text and "会亭镇（共 9 条）" in text and "盐务局（共 2 条）" in text
+        "城关镇（共 6 条）" in text and "会亭镇（共 9 条）" in text and "盐务局（共 2 条）" in text
     )
     for body in (text, alert.body_html, alert.subject):
         assert not re.search(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])", body)
+
+
+def test_sql_and_suite_read_the_same_rule_constants(dq_build):
+    """The two places a constant is used agree on the real features: dbt's earlier-report match
+    (name_similarity_min, read from rule_parameters) is exactly GX's similarity comparison, and
+    the seed's USCC pattern in the suite says what dbt's format check (macros/uscc.sql) says."""
+    suite = json.loads(
+        (EXPECTATIONS_DIR / "gx" / "expectations" / f"{gx_files.SUITE}.json").read_text("utf-8")
+    )
+    kwargs = {(e["meta"]["rule"], e["meta"]["signal"]): e["kwargs"] for e in suite["expectations"]}
+    similarity = kwargs[("OLD_AS_NEW", "earlier_year_same_project")]["max_value"]
+    pattern = kwargs[("INVALID_USCC", "malformed")]["regex"]
+    assert similarity == float(rule_parameters()["name_similarity_min"])
+    assert pattern == rule_parameters()["uscc_pattern"]
+    with duckdb.connect(str(dq_build.build_db), read_only=True) as con:
+        matches = con.execute(
+            """select name_similarity, earlier_report_match from intermediate.int_dq_entries
+               where name_similarity is not null"""
+        ).fetchall()
+        usccs = con.execute(
+            """select investor_uscc_key, uscc_format_ok from intermediate.int_dq_entries
+               where investor_uscc_key is not null"""
+        ).fetchall()
+    assert matches
+    assert [(s, m) for s, m in matches if (s >= similarity) != m] == []
+    assert {ok for _, ok in usccs} == {True, False}
+    assert [(u, ok) for u, ok in usccs if bool(re.match(pattern, u)) != ok] == []
+
+
+def test_every_flag_row_has_its_chinese_rule_and_signal_and_old_decisions_hold(dq_build, tmp_path):
+    """audit.dq_flags (dbt, real build): one row per entry × rule × signal, each named in Chinese
+    from dq_rules.csv (its not_null tests run in the build); a decision filed under the key of
+    the flag before the split by signal (rule_flag_key) holds for each signal until one is filed
+    under the signal's own flag_key."""
+    from zhaoshang import transform
+
+    build_db = tmp_path / "build.duckdb"
+    shutil.copyfile(dq_build.build_db, build_db)
+    two = [
+        f
+        for f in dq_build.flags
+        if f["rule"] == "INFLATED_AMOUNT" and f["project_name"] == "建材加工项目"
+    ]
+    assert sorted(f["signal"] for f in two) == ["above_contract", "above_total_investment"]
+    assert len({f["rule_flag_key"] for f in two}) == 1
+    own = next(f for f in two if f["signal"] == "above_contract")
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(
+            """create table dq.flag_decisions (flag_key varchar, decision varchar,
+               decided_by varchar, decided_at timestamp, note varchar, decision_source varchar)"""
+        )
+        con.execute(
+            """insert into dq.flag_decisions values
+               (?, 'confirmed', '李四', '2021-04-01 09:00', '核实：超出计划', 'store'),
+               (?, 'dismissed', '王五', '2021-04-02 09:00', '合同已补签', 'store')""",
+            [own["rule_flag_key"], own["flag_key"]],
+        )
+    result = transform.run_dbt(
+        dq_build.settings, build_db, ["build", "--select", "+dq_flags"], tmp_path / "work"
+    )
+    assert result.ok, "\n".join(result.failures[:10])
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        rows = con.execute(
+            "select flag_key, rule, rule_zh, signal, signal_zh, severity, status from audit.dq_flags"
+        ).fetchall()
+    catalogue = {
+        (s.rule, s.signal): (r.rule_zh, s.signal_zh) for r in load_rules() for s in r.signals
+    }
+    assert len(rows) == len(dq_build.flags)
+    for _key, rule, rule_zh, signal, signal_zh, _severity, _status in rows:
+        assert rule_zh and signal_zh and (rule_zh, signal_zh) == catalogue[(rule, signal)]
+    status = {r[3]: r[6] for r in rows if r[0] in {f["flag_key"] for f in two}}
+    assert status == {"above_total_investment": "confirmed", "above_contract": "dismissed"}
+    assert {r[6] for r in rows if r[0] not in {f["flag_key"] for f in two}} == {"open"}

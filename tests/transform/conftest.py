@@ -45,10 +45,13 @@ SIGNALS = {
 }
 
 
-def _flag(key, rule, unit, year, month, project, sha, row, severity="high", signal=None) -> dict:
+def _flag(
+    key, rule, unit, year, month, project, sha, row, severity="high", signal=None, rule_key=None
+) -> dict:
     """A dq.gx_flags row as zhaoshang.quality.validation writes it."""
     return {
         "flag_key": key,
+        "rule_flag_key": rule_key or f"rule_{key}",
         "rule": rule,
         "severity": severity,
         "signal": signal or SIGNALS[rule],
@@ -72,7 +75,9 @@ GX_FLAGS = [
     _flag("k_old_b_feb", "OLD_AS_NEW", "济阳镇", 2021, 2, "电商物流 中心", "sha_jy_2021_02", 6),
     _flag("k_dup_jy", "DUPLICATE_CLAIM", "济阳镇", 2021, 2, "农村公路专项", "sha_jy_2021_02", 8),
     _flag("k_dup_lj", "DUPLICATE_CLAIM", "骆集乡", 2021, 2, "农村公路专项", "sha_lj_2021_02", 6),
-    _flag("k_inflated_e", "INFLATED_AMOUNT", "骆集乡", 2021, 2, "服装加工厂", "sha_lj_2021_02", 5, signal="above_total_investment,above_contract"),
+    _flag("k_inflated_e", "INFLATED_AMOUNT", "骆集乡", 2021, 2, "服装加工厂", "sha_lj_2021_02", 5, signal="above_total_investment"),
+    # the same row's second signal; decisions filed under its pre-split key (k_inflated_e) hold
+    _flag("k_inflated_e_contract", "INFLATED_AMOUNT", "骆集乡", 2021, 2, "服装加工厂", "sha_lj_2021_02", 5, "medium", signal="above_contract", rule_key="k_inflated_e"),
     _flag("k_superseded", "INFLATED_AMOUNT", "济阳镇", 2021, 1, "高端纺织项目", "sha_jy_2021_01_orig", 5),
     _flag("k_uscc_loan", "INVALID_USCC", "农行", 2021, 2, "流动资金贷款", "sha_nh_2021_02", 5, "medium"),
     _flag("k_missing_jan", "MISSING_REPORT", "烟草局", 2021, 1, None, None, None, "medium"),

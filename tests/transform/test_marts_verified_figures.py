@@ -23,6 +23,7 @@ def test_flag_status_comes_from_the_latest_decision(flagged_warehouse):
         "k_dup_jy": ("open", None, True),
         "k_dup_lj": ("open", None, True),
         "k_inflated_e": ("dismissed", "李督查", True),
+        "k_inflated_e_contract": ("dismissed", "李督查", True),  # via its rule_flag_key
         "k_superseded": ("open", None, True),
         "k_uscc_loan": ("confirmed", "李督查", False),
         "k_missing_jan": ("open", None, False),
@@ -40,13 +41,13 @@ def test_flags_carry_the_rule_and_signal_in_chinese(flagged_warehouse):
     assert rows[0]["signal_zh"].startswith("同一项目")
 
 
-def test_every_flag_has_chinese_rule_and_signal_names_even_with_several_signals(flagged_warehouse):
+def test_every_flag_has_chinese_rule_and_signal_names_one_row_per_signal(flagged_warehouse):
     rows = query(flagged_warehouse, "select flag_key, rule_zh, signal_zh from audit.dq_flags")
-    assert len(rows) == 9
+    assert len(rows) == 10
     assert [r["flag_key"] for r in rows if not r["rule_zh"] or not r["signal_zh"]] == []
-    several = next(r for r in rows if r["flag_key"] == "k_inflated_e")
-    assert several["rule_zh"] == "以小充大"
-    assert several["signal_zh"] == "累计到位资金超过计划总投资；累计到位资金超过合同引资额"
+    names = {r["flag_key"]: (r["rule_zh"], r["signal_zh"]) for r in rows}
+    assert names["k_inflated_e"] == ("以小充大", "累计到位资金超过计划总投资")
+    assert names["k_inflated_e_contract"] == ("以小充大", "累计到位资金超过合同引资额")
 
 
 def test_verified_exclusions_list_the_rows_left_out(flagged_warehouse):

@@ -73,7 +73,8 @@ def write_unit_report(raw: Path, *, period_wan: int, cumulative_wan: int) -> Non
             统一社会信用代码=make_uscc("410200", rng),
             签约时间="2021.2.8",  # as the unit typed them: a dotted date, full-width digits,
             total="１０００",  # a thousands separator and a phone in 备注
-            contract="1,234.5",
+            # above every cumulative figure below: one signal (above_total_investment), one flag
+            contract="3,000.5",
             period=period_wan,
             cumulative=cumulative_wan,
             备注="请致电13812345678核实",
@@ -96,11 +97,13 @@ def query(site, sql: str, params=()) -> list[tuple]:
 
 
 def planted(site) -> list[tuple]:
-    """(flag_key, status, severity, decided_by, note) of the planted row's 以小充大 flag."""
+    """(flag_key, status, severity, decided_by, note) of the planted row's 以小充大 flag (its
+    above_total_investment signal; one flag per signal)."""
     return query(
         site,
         """select flag_key, status, severity, decided_by, note from audit.dq_flags
-           where rule = 'INFLATED_AMOUNT' and project_name = ?""",
+           where rule = 'INFLATED_AMOUNT' and signal = 'above_total_investment'
+             and project_name = ?""",
         [PROJECT],
     )
 
@@ -192,7 +195,7 @@ def test_dismissed_stays_quiet_escalates_on_a_larger_amount_and_clears_when_corr
     cells = driver.find_element(By.ID, "source-row").text
     assert PROJECT in cells and "13700001111" not in driver.page_source
     typed = driver.find_element(By.ID, "typed-row").text  # the cells as typed, masked
-    for text in ("１０００", "1,234.5", "2021.2.8", "请致电138****5678核实", PROJECT):
+    for text in ("１０００", "3,000.5", "2021.2.8", "请致电138****5678核实", PROJECT):
         assert text in typed, text
     assert "13812345678" not in driver.page_source
     driver.find_element(By.ID, "decision-dismissed").click()

@@ -44,7 +44,7 @@ refused_this_month as (
         month,
         rejected_reason
     from missing_reports
-    where missing_report_signal = 'only_rejected'
+    where not has_report and has_rejected_files
 
 ),
 

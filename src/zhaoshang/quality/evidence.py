@@ -1,8 +1,9 @@
 """Turn a failing feature row into what an inspector reads: severity, Chinese evidence, a stable key.
 
-The sentences are the ``evidence_zh`` templates of ``dq_rules.csv``; their ``{placeholders}`` are
-columns of ``int_dq_entries`` (the earlier report a row repeats, the units that claim it with
-their shares, the numbers that disagree). Free text is PII-masked: a project name that carries a
+The sentences are the ``evidence_zh`` templates of ``dq_rules.csv``, one per flag (entry × rule ×
+signal); their ``{placeholders}`` are columns of ``int_dq_entries`` (the earlier report a row
+repeats, the units that claim it with their shares, the numbers that disagree) or rule constants
+of ``rule_parameters.csv`` (the threshold the numbers crossed). Free text is PII-masked: a project name that carries a
 phone number never reaches a flag, an e-mail or a workbook.
 """
 
@@ -14,14 +15,24 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from zhaoshang.errors import mask_pii
-from zhaoshang.quality.rules import SEVERITY_RANK, Rule
+from zhaoshang.quality.rules import Signal, rule_parameters
 
 MISSING_VALUE = "未填"
+# Decimals a sentence shows for these features (a ratio of 1234.5678 reads as 1234.6倍).
+DISPLAY_DECIMALS = {"_ratio": 1, "_similarity": 2}
 
 
-def flag_key(rule: str, entry_id: str) -> str:
-    """Stable across nights: the rule plus the entry's business key (file sha + sheet + row, or
-    unit + year + month), so a flag keeps its key while the same file stays in the inbox."""
+def flag_key(rule: str, signal: str, entry_id: str) -> str:
+    """Stable across nights: rule, signal and the entry's business key (file sha + sheet + row,
+    or unit + year + month), so a flag keeps its key while the same file stays in the inbox."""
+    return hashlib.sha256(f"{rule}|{signal}|{entry_id}".encode()).hexdigest()[:32]
+
+
+def rule_flag_key(rule: str, entry_id: str) -> str:
+    """The key of a flag before flags were split by signal (one flag per entry × rule).
+
+    Decisions filed under it (the store, flag_decisions.csv) still hold for every signal of that
+    entry and rule: ``audit.dq_flags`` falls back to it when nobody decided on ``flag_key``."""
     return hashlib.sha256(f"{rule}|{entry_id}".encode()).hexdigest()[:32]
 
 
@@ -60,6 +71,9 @@ def format_value(name: str, value: object, *, verbatim: bool = False) -> str:
         return value.isoformat()
     if isinstance(value, (int, float, Decimal)):
         number = float(value)
+        for suffix, decimals in DISPLAY_DECIMALS.items():
+            if name.endswith(suffix):
+                number = round(number, decimals)
         grouping = "," if name.endswith("_wan") else ""
         if number.is_integer():
             return f"{int(number):{grouping}d}"
@@ -73,39 +87,28 @@ class _Fields(dict):
 
 
 def row_fields(row: dict) -> dict[str, str]:
+    """The placeholders of a sentence: the rule constants, then the entry's features."""
     uscc_ok = row.get("uscc_check_ok") is True or str(row.get("uscc_check_ok")) == "True"
-    return _Fields(
-        {k: format_value(k, v, verbatim=uscc_ok and k == "investor_uscc") for k, v in row.items()}
-    )
+    fields = {
+        k: format_value(k, _number_or_text(v), verbatim=True) for k, v in rule_parameters().items()
+    }
+    fields |= {
+        k: format_value(k, v, verbatim=uscc_ok and k == "investor_uscc") for k, v in row.items()
+    }
+    return _Fields(fields)
 
 
-def signals_of(rule: Rule, row: dict) -> list[str]:
-    raw = row.get(rule.feature_column)
-    if is_missing(raw):
-        return []
-    return [s.strip() for s in str(raw).split(",") if s.strip()]
+def _number_or_text(value: str) -> float | str:
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
-def severity_of(rule: Rule, signals: list[str]) -> str:
-    """The highest severity among the row's signals (an unknown signal counts at the rule's own)."""
-    levels = [
-        known.severity if (known := rule.signal(s)) is not None else rule.severity for s in signals
-    ]
-    return max(levels or [rule.severity], key=SEVERITY_RANK.__getitem__)
-
-
-def evidence_of(rule: Rule, signals: list[str], row: dict) -> str:
-    """The Chinese evidence: one sentence per signal, from the seed's templates.
+def evidence_of(signal: Signal, row: dict) -> str:
+    """The Chinese evidence of one flag, from the signal's template.
 
     Every free-text field was masked in ``row_fields`` and the templates hold no personal data,
-    so the assembled text is not masked again (that would mangle a valid all-digit USCC).
+    so the text is not masked again (that would mangle a valid all-digit USCC).
     """
-    fields = row_fields(row)
-    parts = []
-    for name in signals:
-        signal = rule.signal(name)
-        if signal is None:  # the model emits a signal the seed does not describe yet
-            parts.append(f"{rule.rule_zh}：{name}。")
-        else:
-            parts.append(signal.evidence_zh.format_map(fields))
-    return "".join(parts)
+    return signal.evidence_zh.format_map(row_fields(row))

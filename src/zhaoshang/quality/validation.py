@@ -2,11 +2,14 @@
 
 dbt pass 1 computed every cross-row feature once (``int_dq_entries``: one row per checked entry —
 a latest project row, a sheet's 合计 row, a unit × month of the roster). Here the table is read
-into pandas (GX's SQL data source fails on DuckDB), the reviewed ``nightly`` checkpoint runs with
-result format COMPLETE and ``entry_id`` as the unexpected index column, and each unexpected entry
-of each rule's expectation becomes one row of ``dq.gx_flags`` in the build database, with its
-severity and Chinese evidence from ``dq_rules.csv``. The checkpoint's action writes Data Docs to
-``<output_dir>/data_docs/``.
+into pandas (GX's SQL data source fails on DuckDB) and the reviewed ``nightly`` checkpoint runs
+both suites with result format COMPLETE and ``entry_id`` as the unexpected index column:
+
+- ``dq_health`` must pass (else ``ValidationError``: the features cannot be judged);
+- each unexpected entry of each ``dq_findings`` expectation (one per rule × signal) becomes one
+  row of ``dq.gx_flags``, with the signal's severity and Chinese evidence from ``dq_rules.csv``.
+
+The checkpoint's action writes Data Docs to ``<output_dir>/data_docs/``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ FEATURE_TABLE = "int_dq_entries"
 GX_FLAGS_DDL = """
 create or replace table dq.gx_flags (
     flag_key varchar primary key,
+    rule_flag_key varchar not null,
     rule varchar not null,
     severity varchar not null,
     signal varchar not null,
@@ -49,6 +53,7 @@ create or replace table dq.gx_flags (
 )"""
 GX_FLAGS_COLUMNS = (
     "flag_key",
+    "rule_flag_key",
     "rule",
     "severity",
     "signal",
@@ -89,77 +94,83 @@ def read_entries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(f'select * from "{schema}"."{FEATURE_TABLE}" order by entry_id').df()
 
 
-def _check_columns(entries: pd.DataFrame, rules: tuple[Rule, ...]) -> None:
-    needed = {gx_files.ENTRY_ID, *(r.feature_column for r in rules)}
-    missing = sorted(needed - set(entries.columns))
-    if missing:
-        raise ValidationError(
-            f"{FEATURE_TABLE} 缺少列 / lacks columns {missing}: the dq models and dq_rules.csv disagree"
-        )
-    if entries[gx_files.ENTRY_ID].duplicated().any():
-        dupes = (
-            entries.loc[entries[gx_files.ENTRY_ID].duplicated(), gx_files.ENTRY_ID].head(3).tolist()
-        )
-        raise ValidationError(f"{FEATURE_TABLE}.entry_id is not unique, e.g. {dupes}")
+def run_checkpoint(entries: pd.DataFrame, settings: Settings) -> dict[tuple[str, str], list[str]]:
+    """Run the reviewed checkpoint on the features; return (rule, signal) -> unexpected entry ids.
 
-
-def run_checkpoint(entries: pd.DataFrame, settings: Settings) -> dict[str, list[str]]:
-    """Run the reviewed checkpoint on the features; return rule -> unexpected entry ids.
-
+    Raises ``ValidationError`` when an expectation cannot be computed or the health suite fails.
     Results are converted to plain Python here (GX hands out numpy scalars).
     """
     context = gx_files.context_for(settings)
     checkpoint = context.checkpoints.get(gx_files.CHECKPOINT)
-    result = checkpoint.run(batch_parameters={"dataframe": entries})
-    failing: dict[str, list[str]] = {}
+    result = checkpoint.run(
+        batch_parameters={"dataframe": entries},
+        expectation_parameters={gx_files.COUNTY_PARAMETER: [settings.county_code]},
+    )
+    failing: dict[tuple[str, str], list[str]] = {}
+    unhealthy: list[str] = []
     for validation in result.run_results.values():
+        health = validation.suite_name == gx_files.HEALTH_SUITE
         for item in validation.results:
             config = item.expectation_config
-            rule = str(((config.meta if config else None) or {}).get("rule"))
+            meta = (config.meta if config else None) or {}
             info = item.exception_info or {}
             if info.get("raised_exception"):
                 raise ValidationError(
-                    f"GX expectation for {rule} failed to run: {info.get('exception_message')}"
+                    f"GX expectation {meta} failed to run: {info.get('exception_message')}"
                 )
             ids = [
                 str(row[gx_files.ENTRY_ID])
                 for row in (item.result or {}).get("unexpected_index_list") or []
             ]
-            failing.setdefault(rule, []).extend(ids)
+            if health:
+                if not item.success:
+                    unhealthy.append(f"{meta.get('health_check')} (e.g. {ids[:3]})")
+                continue
+            failing.setdefault((str(meta.get("rule")), str(meta.get("signal"))), []).extend(ids)
+    if unhealthy:
+        raise ValidationError(
+            f"{FEATURE_TABLE} 不能判定（流水线健康检查未通过）/ cannot be judged, "
+            f"health checks failed: {unhealthy}"
+        )
     return failing
 
 
 def build_flags(
-    entries: pd.DataFrame, failing: dict[str, list[str]], rules: tuple[Rule, ...], run_id: str
+    entries: pd.DataFrame,
+    failing: dict[tuple[str, str], list[str]],
+    rules: tuple[Rule, ...],
+    run_id: str,
 ) -> pd.DataFrame:
+    """One row per entry × rule × signal, in the catalogue's order."""
     by_id = entries.set_index(gx_files.ENTRY_ID, drop=False)
     records = []
     for rule in rules:
-        for entry_id in dict.fromkeys(failing.get(rule.rule, [])):
-            row = by_id.loc[entry_id].to_dict()
-            signals = evidence.signals_of(rule, row)
-            project_name = row.get("project_name")
-            records.append(
-                {
-                    "flag_key": evidence.flag_key(rule.rule, entry_id),
-                    "rule": rule.rule,
-                    "severity": evidence.severity_of(rule, signals),
-                    "signal": ",".join(signals),
-                    "unit_name": _text(row.get("unit_name")),
-                    "year": _int(row.get("year")),
-                    "month": _int(row.get("month")),
-                    "project_name": None
-                    if evidence.is_missing(project_name)
-                    else mask_pii(str(project_name)),
-                    "submission_id": _text(row.get("submission_id")),
-                    "source_file": _text(row.get("source_file")),
-                    "sheet": _text(row.get("sheet")),
-                    "row_number": _int(row.get("row_number")),
-                    "evidence": evidence.evidence_of(rule, signals, row),
-                    "entry_id": entry_id,
-                    "detected_run_id": run_id,
-                }
-            )
+        for signal in rule.signals:
+            for entry_id in dict.fromkeys(failing.get((rule.rule, signal.signal), [])):
+                row = by_id.loc[entry_id].to_dict()
+                project_name = row.get("project_name")
+                records.append(
+                    {
+                        "flag_key": evidence.flag_key(rule.rule, signal.signal, entry_id),
+                        "rule_flag_key": evidence.rule_flag_key(rule.rule, entry_id),
+                        "rule": rule.rule,
+                        "severity": signal.severity,
+                        "signal": signal.signal,
+                        "unit_name": _text(row.get("unit_name")),
+                        "year": _int(row.get("year")),
+                        "month": _int(row.get("month")),
+                        "project_name": None
+                        if evidence.is_missing(project_name)
+                        else mask_pii(str(project_name)),
+                        "submission_id": _text(row.get("submission_id")),
+                        "source_file": _text(row.get("source_file")),
+                        "sheet": _text(row.get("sheet")),
+                        "row_number": _int(row.get("row_number")),
+                        "evidence": evidence.evidence_of(signal, row),
+                        "entry_id": entry_id,
+                        "detected_run_id": run_id,
+                    }
+                )
     return pd.DataFrame.from_records(records, columns=list(GX_FLAGS_COLUMNS))
 
 
@@ -199,7 +210,6 @@ def validate(build_db: Path, run_id: str, settings: Settings) -> dict:
     rules = load_rules()
     with duckdb.connect(str(build_db)) as con:
         entries = read_entries(con)
-    _check_columns(entries, rules)
     failing = run_checkpoint(entries, settings)
     flags = build_flags(entries, failing, rules, run_id)
     with duckdb.connect(str(build_db)) as con:

@@ -294,8 +294,7 @@ def related(con, flag: dict, flags: list[dict]) -> list[dict]:
     if flag["rule"] == "DUPLICATE_CLAIM" and e.get("investor_uscc"):
         others = con.execute(
             """select entry_id from intermediate.int_dq_entries
-               where investor_uscc = ? and year = ? and unit_name <> ?
-                 and duplicate_claim_signal is not null""",
+               where investor_uscc = ? and year = ? and unit_name <> ?""",
             [e["investor_uscc"], e["year"], e["unit_name"]],
         ).fetchall()
         other_ids = {r[0] for r in others}

@@ -1,10 +1,9 @@
 {#-
-    What Great Expectations validates (suite
-    expectations/gx/expectations/int_dq_entries.json): every checked entry — a
-    latest project row, a sheet's 合计 row, a roster unit × month — with the
-    entry_id GX reports for failing rows and one *_signal column per rule (NULL
-    where the rule does not apply or finds nothing). Columns a kind lacks are
-    NULL.
+    What Great Expectations validates (suites dq_findings and dq_health in
+    expectations/gx/expectations/): every checked entry — a latest project row, a
+    sheet's 合计 row, a roster unit × month — with the entry_id GX reports for
+    failing rows and the features each signal's expectation compares. Columns a
+    kind lacks are NULL, and GX skips NULLs.
 -#}
 with
 

@@ -1,8 +1,15 @@
 {#-
     Cross-row features of every latest project row, computed once for the flag
-    rules; GX gives the verdict on the *_signal columns (NULL = clean; else the
-    signals of dq_rules.csv that fire, comma-separated) and zhaoshang.quality
-    turns the evidence columns into Chinese text.
+    rules: numbers, booleans and the inputs of each comparison (the earlier
+    report a 新引进 row resembles and how closely, the funds above the planned
+    investment, the previous cumulative figure, the claiming units' share sum,
+    the USCC's region and check character). No verdict here: each signal of
+    dq_rules.csv is one expectation of the GX suite dq_findings, whose predicate
+    and threshold (seeds/rule_parameters.csv) a reviewer reads there.
+
+    The one constant this model reads, name_similarity_min, defines "the same
+    project" for the claim grouping and picks which earlier report a 新引进 row
+    is compared with; GX compares the similarity with the same seed value.
 
     Project identities used here:
     - project_id (int_project_rows_latest): unit + name as written + USCC — a
@@ -39,66 +46,22 @@ sectors as (
 
 ),
 
-dq_rules as (
-
-    select * from {{ ref('dq_rules') }}
-
-),
-
 rule_parameters as (
 
     select * from {{ ref('rule_parameters') }}
 
 ),
 
-rule_thresholds as (
+rule_constants as (
 
     select
-        max(threshold) filter (
-            where signal = 'earlier_year_same_project'
+        max(try_cast(value as double)) filter (
+            where parameter = 'name_similarity_min'
         ) as name_similarity_min,
-        max(threshold) filter (
-            where signal = 'above_total_investment'
-        ) as above_total_tolerance_wan,
-        max(threshold) filter (
-            where signal = 'above_contract'
-        ) as above_contract_tolerance_wan,
-        max(threshold) filter (
-            where signal = 'cumulative_backwards'
-        ) as backwards_tolerance_wan,
-        max(threshold) filter (
-            where signal = 'cumulative_mismatch'
-        ) as mismatch_tolerance_wan,
-        max(threshold) filter (
-            where signal = 'shares_over_100'
-        ) as max_share_sum_pct
-    from dq_rules
-
-),
-
-amount_parameters as (
-
-    select
-        max(try_cast(value as double)) filter (
-            where parameter = 'yuan_as_wan_ratio'
-        ) as yuan_as_wan_ratio,
-        max(try_cast(value as double)) filter (
-            where parameter = 'max_amount_wan'
-        ) as max_amount_wan,
         max(value) filter (
             where parameter = 'claim_name_place_prefix'
         ) as claim_name_place_prefix
     from rule_parameters
-
-),
-
-thresholds as (
-
-    select
-        rule_thresholds.*,
-        amount_parameters.*
-    from rule_thresholds
-    cross join amount_parameters
 
 ),
 
@@ -170,7 +133,7 @@ rows_claimed as (
             regexp_replace(
                 regexp_replace(
                     rows_named.name_claim_key,
-                    thresholds.claim_name_place_prefix,
+                    rule_constants.claim_name_place_prefix,
                     ''
                 ),
                 '第?([一二三四五六七八九十]+|[0-9]+|[ivx]+)期',
@@ -183,7 +146,7 @@ rows_claimed as (
         ) as name_claim_base
 
     from rows_named
-    cross join thresholds
+    cross join rule_constants
 
 ),
 
@@ -212,14 +175,14 @@ earlier_candidates as (
         earlier.sheet as earlier_sheet,
         earlier.row_number as earlier_row_number,
         earlier.phase_marker as earlier_phase_marker,
-        round(
-            jaro_winkler_similarity(
-                new_rows.name_base_key, earlier.name_base_key
-            ),
-            2
+        jaro_winkler_similarity(
+            new_rows.name_base_key, earlier.name_base_key
         ) as name_similarity,
         coalesce(new_rows.phase_marker, '')
-        = coalesce(earlier.phase_marker, '') as is_same_phase
+        = coalesce(earlier.phase_marker, '') as is_same_phase,
+        jaro_winkler_similarity(
+            new_rows.name_base_key, earlier.name_base_key
+        ) >= rule_constants.name_similarity_min as is_similar_name
 
     from new_rows
     inner join rows_named as earlier
@@ -227,23 +190,27 @@ earlier_candidates as (
         and new_rows.year > earlier.year
         and earlier.counts_projects
         and earlier.name_base_key <> ''
-    cross join thresholds
-    where
-        jaro_winkler_similarity(
-            new_rows.name_base_key, earlier.name_base_key
-        ) >= thresholds.name_similarity_min
+    cross join rule_constants
 
 ),
 
+{#
+    The earlier report a 新引进 row is compared with: a similar name first (the
+    earliest, same phase before another phase), else the most similar one. GX
+    decides from its name_similarity and is_same_phase whether it is a finding.
+#}
 earlier_best_match as (
 
     select
         *,
-        count(*) over (partition by entry_id) as earlier_match_count
+        count(*) filter (where is_similar_name) over (
+            partition by entry_id
+        ) as earlier_match_count
     from earlier_candidates
     qualify row_number() over (
         partition by entry_id
         order by
+            is_similar_name desc,
             is_same_phase desc,
             earlier_year asc,
             earlier_month asc,
@@ -349,7 +316,7 @@ claim_matches as (
         arg_min(other.first_row_number, other.first_month) as other_row_number
 
     from claims_by_unit as claim
-    cross join thresholds
+    cross join rule_constants
     inner join claims_by_unit as other
         on claim.year = other.year
         and claim.investor_key = other.investor_key
@@ -362,7 +329,7 @@ claim_matches as (
                 claim.name_claim_base = other.name_claim_base
                 or jaro_winkler_similarity(
                     claim.name_claim_base, other.name_claim_base
-                ) >= thresholds.name_similarity_min
+                ) >= rule_constants.name_similarity_min
             )
         )
     group by 1, 2, 3, 4, 5, 6
@@ -435,6 +402,8 @@ joined as (
         earlier_best_match.earlier_phase_marker,
         earlier_best_match.name_similarity,
         earlier_best_match.is_same_phase,
+        coalesce(earlier_best_match.is_similar_name, false)
+            as earlier_report_match,
         coalesce(earlier_best_match.earlier_match_count, 0)
             as earlier_match_count,
         previous_reports.previous_year,
@@ -448,11 +417,9 @@ joined as (
         claim_totals.share_sum,
         claim_totals.claims_detail,
         report_repeats.same_report_count,
-        report_repeats.same_report_rows,
-        thresholds.*
+        report_repeats.same_report_rows
 
     from rows_claimed
-    cross join thresholds
     left join uscc_checks
         on rows_claimed.investor_uscc_key = uscc_checks.investor_uscc_key
     left join earlier_best_match
@@ -479,9 +446,9 @@ features as (
 
     select
         *,
-        earlier_year is not null as earlier_report_match,
-        phase_marker is not null
-        and not coalesce(is_same_phase, true) as is_phase_two,
+        earlier_report_match
+        and phase_marker is not null
+        and not is_same_phase as is_phase_two,
         coalesce(
             contract_amount_wan > 0
             and signed_date >= make_date(year, 1, 1),
@@ -501,99 +468,36 @@ features as (
         case
             when previous_cumulative_wan is not null
                 then previous_cumulative_wan + coalesce(funds_period_wan, 0)
-        end as cumulative_expected_wan,
-        case
-            when total_investment_wan > 0
-                then round(
-                    greatest(
-                        coalesce(funds_period_wan, 0),
-                        coalesce(funds_cumulative_wan, 0)
-                    ) / total_investment_wan,
-                    1
-                )
-        end as funds_to_investment_ratio,
-        '{{ env_var("ZHAOSHANG_COUNTY_CODE") }}' as county_code  -- noqa: LT05
+        end as cumulative_expected_wan
 
     from joined
 
 ),
 
-signals as (
+comparisons as (
 
+    {#- the differences GX compares with the tolerances (NULL: nothing to compare) -#}
     select
         *,
         case
-            when earlier_year is null then null
-            when is_same_phase then 'earlier_year_same_project'
-            when has_own_contract then null
-            else 'phase_two_unverified'
-        end as old_as_new_signal,
-        total_investment_wan > 0
-        and largest_funds_wan >= yuan_as_wan_ratio * total_investment_wan
-            as is_yuan_as_wan
+            when total_investment_wan > 0
+                then largest_funds_wan / total_investment_wan
+        end as funds_to_investment_ratio,
+        case
+            when total_investment_wan > 0
+                then funds_cumulative_or_period_wan - total_investment_wan
+        end as funds_above_total_investment_wan,
+        case
+            when contract_amount_wan > 0
+                then funds_cumulative_or_period_wan - contract_amount_wan
+        end as funds_above_contract_wan,
+        previous_cumulative_wan - funds_cumulative_wan as cumulative_drop_wan,
+        case
+            when is_previous_month
+                then abs(funds_cumulative_wan - cumulative_expected_wan)
+        end as cumulative_gap_wan
+
     from features
-
-),
-
-final as (
-
-    select
-        *,
-        nullif(concat_ws(
-            ',',
-            case when is_yuan_as_wan then 'yuan_as_wan' end,
-            case
-                when largest_amount_wan > max_amount_wan then 'absurd_amount'
-            end,
-            case
-                when not coalesce(is_yuan_as_wan, false)
-                    and total_investment_wan > 0
-                    and funds_cumulative_or_period_wan
-                    > total_investment_wan + above_total_tolerance_wan
-                    then 'above_total_investment'
-            end,
-            case
-                when not coalesce(is_yuan_as_wan, false)
-                    and contract_amount_wan > 0
-                    and funds_cumulative_or_period_wan
-                    > contract_amount_wan + above_contract_tolerance_wan
-                    then 'above_contract'
-            end,
-            case
-                when funds_cumulative_wan
-                    < previous_cumulative_wan - backwards_tolerance_wan
-                    then 'cumulative_backwards'
-            end,
-            case
-                when is_previous_month
-                    and not funds_cumulative_wan
-                    < previous_cumulative_wan - backwards_tolerance_wan
-                    and abs(funds_cumulative_wan - cumulative_expected_wan)
-                    > mismatch_tolerance_wan
-                    then 'cumulative_mismatch'
-            end
-        ), '') as inflated_amount_signal,
-        nullif(concat_ws(
-            ',',
-            case
-                when claiming_unit_count > 1 and share_sum > max_share_sum_pct
-                    then 'shares_over_100'
-            end,
-            case when same_report_count > 1 then 'repeated_in_report' end
-        ), '') as duplicate_claim_signal,
-        case
-            when capital_origin in ('境外', '省外', '省内县外')
-                and uscc_format_ok
-                and uscc_region = county_code
-                then 'county_registered_investor'
-        end as local_as_outside_signal,
-        case
-            when investor_uscc_key is null then null
-            when not uscc_format_ok then 'malformed'
-            when not uscc_check_ok then 'check_digit_mismatch'
-        end as invalid_uscc_signal
-
-    from signals
 
 )
 
@@ -615,6 +519,7 @@ select
     project_name,
     investor_name,
     investor_uscc,
+    investor_uscc_key,
     capital_origin,
     sector,
     project_kind,
@@ -628,7 +533,6 @@ select
     funds_cumulative_or_period_wan,
     largest_funds_wan,
     largest_amount_wan,
-    funds_to_investment_ratio,
 
     ---------- dates
     signed_date,
@@ -646,10 +550,14 @@ select
     name_similarity,
     phase_marker,
     earlier_phase_marker,
+    is_same_phase,
     is_phase_two,
     has_own_contract,
 
     ---------- INFLATED_AMOUNT features
+    funds_to_investment_ratio,
+    funds_above_total_investment_wan,
+    funds_above_contract_wan,
     previous_year,
     previous_month,
     previous_cumulative_wan,
@@ -657,8 +565,8 @@ select
     previous_row_number,
     is_previous_month,
     cumulative_expected_wan,
-    yuan_as_wan_ratio,
-    max_amount_wan,
+    cumulative_drop_wan,
+    cumulative_gap_wan,
 
     ---------- DUPLICATE_CLAIM features
     name_claim_base,
@@ -669,21 +577,13 @@ select
     same_report_rows,
 
     ---------- LOCAL_AS_OUTSIDE and INVALID_USCC features
-    county_code,
     uscc_region,
     uscc_format_ok,
     uscc_check_char,
     uscc_expected_check_char,
     uscc_check_ok,
 
-    ---------- signals (GX: each must be NULL)
-    old_as_new_signal,
-    inflated_amount_signal,
-    duplicate_claim_signal,
-    local_as_outside_signal,
-    invalid_uscc_signal,
-
     ---------- lineage
     source_file
 
-from final
+from comparisons

@@ -109,14 +109,8 @@ final as (
         months_with_data.latest_month,
         months_with_data.units_reported,
         reported.unit_name is not null as has_report,
-        rejected.rejected_reason,
-
-        ---------- signal (GX: must be NULL)
-        case
-            when reported.unit_name is not null then null
-            when rejected.rejected_reason is not null then 'only_rejected'
-            else 'no_report'
-        end as missing_report_signal
+        rejected.rejected_reason is not null as has_rejected_files,
+        rejected.rejected_reason
 
     from roster
     inner join months_with_data

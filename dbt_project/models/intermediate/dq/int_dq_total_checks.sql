@@ -1,6 +1,8 @@
 {#-
     The sheet's own 合计 row against the sum of its project rows, for the latest
-    submission of each (unit, year, month). The ledger keeps no amounts of
+    submission of each (unit, year, month): how far the total is above
+    (total_excess_wan) and below (total_shortfall_wan) the rows, the largest over
+    the amount columns; GX compares them with the tolerance. The ledger keeps no amounts of
     quarantined rows, so their count and row numbers are given instead: a 合计
     larger than the loaded rows may be explained by them (a weaker signal than a
     合计 padded above rows that all loaded).
@@ -34,20 +36,6 @@ quarantine as (
 column_map as (
 
     select * from {{ ref('column_map') }}
-
-),
-
-dq_rules as (
-
-    select * from {{ ref('dq_rules') }}
-
-),
-
-tolerance as (
-
-    select max(threshold) as tolerance_wan
-    from dq_rules
-    where rule = 'TOTAL_MISMATCH'
 
 ),
 
@@ -114,11 +102,13 @@ compared as (
         coalesce(row_sums_long.rows_value, 0) as rows_value,
         totals_long.total_value
         - coalesce(row_sums_long.rows_value, 0) as difference,
-        abs(totals_long.total_value - coalesce(row_sums_long.rows_value, 0))
-        > tolerance.tolerance_wan as is_different
+        {#- shown in the evidence: what differs at the 4 decimals it prints #}
+        round(
+            abs(totals_long.total_value - coalesce(row_sums_long.rows_value, 0)),
+            4
+        ) > 0 as is_different
 
     from totals_long
-    cross join tolerance
     left join row_sums_long
         on totals_long.submission_id = row_sums_long.submission_id
         and totals_long.sheet = row_sums_long.sheet
@@ -159,12 +149,8 @@ differences as (
         sheet,
         row_number,
         count(*) filter (where is_different) as columns_different,
-        count(*) filter (
-            where is_different and difference > 0
-        ) as columns_above,
-        count(*) filter (
-            where is_different and difference < 0
-        ) as columns_below,
+        max(difference) as total_excess_wan,
+        max(-difference) as total_shortfall_wan,
         string_agg(
             label_zh || '：合计行' || total_text || '，各项目行之和' || rows_text
             || '，' || case when difference > 0 then '多' else '少' end
@@ -212,18 +198,10 @@ final as (
         latest_totals.row_number as total_row_number,
         coalesce(differences.columns_different, 0) as columns_different,
         differences.total_differences,
+        differences.total_excess_wan,
+        differences.total_shortfall_wan,
         coalesce(quarantined.quarantined_rows, 0) as quarantined_rows,
         quarantined.quarantined_row_numbers,
-
-        ---------- signal (GX: must be NULL)
-        case
-            when coalesce(differences.columns_different, 0) = 0 then null
-            when coalesce(quarantined.quarantined_rows, 0) > 0
-                and differences.columns_below = 0
-                then 'differs_with_quarantined_rows'
-            when differences.columns_above > 0 then 'total_above_rows'
-            else 'total_below_rows'
-        end as total_mismatch_signal,
 
         ---------- lineage
         latest_totals.source_file

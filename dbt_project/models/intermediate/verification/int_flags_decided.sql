@@ -1,10 +1,13 @@
 {#-
     The quality stage's flags with the inspection team's decisions, for the verified figures
-    and the marts (which never read audit). dq.gx_flags is written into the build file between
-    the two dbt passes, so this pass-2 model reads the source directly. Decisions come from
+    and the marts (which never read audit); audit.dq_flags publishes these rows. dq.gx_flags is
+    written into the build file between the two dbt passes, so this pass-2 model reads the
+    source directly (no staging model can exist for it in pass 1). Decisions come from
     raw/reference/flag_decisions.csv (staged in pass 1) and from the decisions store, which
     zhaoshang.triage writes as dq.flag_decisions before pass 2; the latest decision wins.
-    audit.dq_flags publishes the same rows (tests/assert_dq_flags_are_the_decided_flags.sql).
+    One flag per entry × rule × signal. A decision filed under the flag's rule_flag_key (the
+    key of the one flag per entry × rule before flags were split by signal) holds for each of
+    its signals until someone decides on the new flag_key.
 -#}
 with
 
@@ -68,42 +71,6 @@ dq_rules as (
 
 ),
 
-rule_names as (
-
-    select distinct
-        rule,
-        rule_zh
-    from dq_rules
-
-),
-
-{# a flag may carry several signals (above_total_investment,above_contract): name each #}
-flag_signals as (
-
-    select
-        flag_key,
-        trim(unnest(string_split(signal, ','))) as signal,
-        generate_subscripts(string_split(signal, ','), 1) as signal_position
-    from gx_flags
-
-),
-
-signal_names as (
-
-    select
-        flag_signals.flag_key,
-        string_agg(
-            coalesce(dq_rules.signal_zh, flag_signals.signal),
-            '；'
-            order by flag_signals.signal_position
-        ) as signal_zh
-    from flag_signals
-    left join dq_rules
-        on flag_signals.signal = dq_rules.signal
-    group by 1
-
-),
-
 decided as (
 
     select
@@ -112,14 +79,16 @@ decided as (
 
         ---------- descriptive
         gx_flags.rule,
-        coalesce(rule_names.rule_zh, gx_flags.rule) as rule_zh,
+        dq_rules.rule_zh,
         gx_flags.signal,
-        signal_names.signal_zh,
+        dq_rules.signal_zh,
         gx_flags.severity,
         coalesce(verification_rules.is_blocking, false) as is_blocking,
         case
-            when flag_decisions.decision in ('confirmed', 'dismissed', 'follow_up')
-                then flag_decisions.decision
+            when
+                coalesce(flag_decisions.decision, rule_decisions.decision)
+                in ('confirmed', 'dismissed', 'follow_up')
+                then coalesce(flag_decisions.decision, rule_decisions.decision)
             else 'open'
         end as status,
         gx_flags.unit_name,
@@ -127,9 +96,9 @@ decided as (
         gx_flags.month,
         gx_flags.project_name,
         gx_flags.evidence,
-        flag_decisions.decided_by,
-        flag_decisions.decided_at,
-        flag_decisions.note,
+        coalesce(flag_decisions.decided_by, rule_decisions.decided_by) as decided_by,
+        coalesce(flag_decisions.decided_at, rule_decisions.decided_at) as decided_at,
+        coalesce(flag_decisions.note, rule_decisions.note) as note,
 
         ---------- lineage
         gx_flags.submission_id,
@@ -137,17 +106,20 @@ decided as (
         gx_flags.sheet,
         gx_flags.row_number,
         gx_flags.entry_id,
+        gx_flags.rule_flag_key,
         gx_flags.detected_run_id
 
     from gx_flags
     left join flag_decisions
         on gx_flags.flag_key = flag_decisions.flag_key
+    left join flag_decisions as rule_decisions
+        on gx_flags.rule_flag_key = rule_decisions.flag_key
     left join verification_rules
         on gx_flags.rule = verification_rules.rule
-    left join rule_names
-        on gx_flags.rule = rule_names.rule
-    left join signal_names
-        on gx_flags.flag_key = signal_names.flag_key
+    left join dq_rules
+        on
+            gx_flags.rule = dq_rules.rule
+            and gx_flags.signal = dq_rules.signal
 
 )
 
