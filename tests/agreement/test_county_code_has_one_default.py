@@ -1,5 +1,6 @@
-"""The county code's default is written once (``zhaoshang.settings``); dbt's SQL takes it from
-the environment that settings always fills, and nothing else spells the code out."""
+"""The county code's default is written once (``zhaoshang.settings``); the quality stage hands
+it to the GX suite as a run-time parameter (LOCAL_AS_OUTSIDE compares the investor's USCC
+region with it), and nothing else spells the code out."""
 
 from __future__ import annotations
 
@@ -22,8 +23,7 @@ def test_the_default_is_spelled_only_in_settings(workspace, monkeypatch):
         and code in path.read_text(encoding="utf-8", errors="ignore")
     )
     assert spelled == ["src/zhaoshang/settings.py"]
-    sql = (ROOT / "dbt_project/models").rglob("*.sql")
-    uses = [p for p in sql if 'env_var("ZHAOSHANG_COUNTY_CODE")' in p.read_text(encoding="utf-8")]
-    assert uses, "dbt reads the county code from the environment"
+    validation = (ROOT / "src/zhaoshang/quality/validation.py").read_text(encoding="utf-8")
+    assert "gx_files.COUNTY_PARAMETER: [settings.county_code]" in validation
     monkeypatch.delenv("ZHAOSHANG_COUNTY_CODE", raising=False)
     assert settings.load().dbt_env()["ZHAOSHANG_COUNTY_CODE"] == code

@@ -38,6 +38,7 @@ def _flag(key: str, unit: str, project: str, sha: str, row: int) -> dict:
     """A dq.gx_flags row as zhaoshang.quality.validation writes it."""
     return {
         "flag_key": key,
+        "rule_flag_key": f"rule_{key}",  # the pre-split key; no decision is filed under it
         "rule": "INFLATED_AMOUNT",
         "severity": "high",
         "signal": "above_total_investment",
