@@ -55,7 +55,7 @@ def _write_sheet(sheet, spec: Sheet, bold, wrap) -> None:
     headers = list(spec.headers)
     for col, title in enumerate(headers):
         sheet.write_string(0, col, title, bold)
-    widths = [max(6, len(h) * 2) for h in headers]
+    widths = [max(6, display_width(h) + 2) for h in headers]
     for r, row in enumerate(spec.rows, start=1):
         for c, value in enumerate(row):
             if value is None:
@@ -69,12 +69,16 @@ def _write_sheet(sheet, spec: Sheet, bold, wrap) -> None:
             else:
                 text = inert_text(str(value))
                 sheet.write_string(r, c, text, wrap)
-                widths[c] = min(80, max(widths[c], len(text) + 2))
+                widths[c] = min(60, max(widths[c], display_width(text) + 2))
     for c, width in enumerate(widths):
         sheet.set_column(c, c, width)
     sheet.freeze_panes(1, 0)
     if headers:
         sheet.autofilter(0, 0, 0, len(headers) - 1)
+    # Printed: A4 landscape, the header on every page (too many columns to fit one page wide).
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.repeat_rows(0)
 
 
 # ---------------------------------------------------------------- workbooks fit to print

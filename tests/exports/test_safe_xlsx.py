@@ -20,3 +20,13 @@ def test_formula_like_text_stays_text_and_numbers_stay_numbers():
         name, amount = row
         assert name.data_type == "s" and name.value == "'" + text
         assert amount.value == 12.5
+
+
+def test_chinese_text_gets_columns_wide_enough_and_the_sheet_prints_landscape():
+    """A column is sized by display width (a Chinese character takes two): 统一社会信用代码无效 fits."""
+    rule = "统一社会信用代码无效"
+    data = workbook_bytes([Sheet("疑点", ["单位", "规则"], [["财政局", rule]])])
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet.column_dimensions["B"].width >= 2 * len(rule)
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.print_title_rows == "$1:$1"  # the header on every printed page
