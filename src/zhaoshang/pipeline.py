@@ -101,11 +101,13 @@ def build_features(settings: Settings, run_id: str) -> dict:
         transform.FEATURE_SELECTION,
         transform.FEATURE_EXCLUSION + (() if start.full_refresh else transform.KEPT_SEEDS),
         full_refresh=start.full_refresh,
+        unit_tests=start.full_refresh,
     )
     return {
         "nodes": result.nodes,
         "warnings": result.warnings,
         "elapsed_s": result.elapsed_s,
+        "unit_tests": result.unit_tests,
         "full_refresh": start.full_refresh,
         "build_start": start.reason,
     }
@@ -127,17 +129,38 @@ def build_marts(settings: Settings, run_id: str, logical_date: date | None = Non
     from zhaoshang import triage
 
     locking.hold(settings, run_id)
-    build_db = publish.build_path(settings, run_id)
-    wd = work_dir(settings, run_id)
-    decided = triage.prepare_build(settings, build_db, run_id, logical_date)
-    result = transform.build(settings, build_db, wd, transform.MART_SELECTION)
-    transform.generate_docs(settings, build_db, wd)
+    decided = triage.prepare_build(
+        settings, publish.build_path(settings, run_id), run_id, logical_date
+    )
+    result = build_mart_models(settings, run_id)
+    refresh_docs(settings, run_id)
     return {
         "nodes": result.nodes,
         "warnings": result.warnings,
         "elapsed_s": result.elapsed_s,
+        "unit_tests": result.unit_tests,
         "triage": decided,
     }
+
+
+def build_mart_models(settings: Settings, run_id: str) -> transform.DbtResult:
+    """dbt pass 2; dbt's unit tests only when pass 1 rebuilt everything (the project changed)."""
+    build_db = publish.build_path(settings, run_id)
+    state = publish.read_build_state(build_db)
+    return transform.build(
+        settings,
+        build_db,
+        work_dir(settings, run_id),
+        transform.MART_SELECTION,
+        unit_tests=state.full_refresh,
+    )
+
+
+def refresh_docs(settings: Settings, run_id: str) -> Path | None:
+    """The dbt docs site, regenerated only when the project changed since it was written."""
+    build_db = publish.build_path(settings, run_id)
+    fingerprint = publish.read_build_state(build_db).fingerprint
+    return transform.generate_docs(settings, build_db, work_dir(settings, run_id), fingerprint)
 
 
 @tracked

@@ -88,6 +88,12 @@ KEPT_SCHEMAS = ("seeds",)
 BUILD_STATE_TABLE = "build_state.dbt_build"
 
 
+@dataclass(frozen=True)
+class BuildState:
+    fingerprint: str  # transform.project_fingerprint when the build started
+    full_refresh: bool
+
+
 @dataclass
 class BuildStart:
     path: Path
@@ -129,6 +135,17 @@ def start_build(settings: Settings, run_id: str, fingerprint: str) -> BuildStart
         )
     log.info("build file %s: %s", build_db, reason or f"incremental from {source}")
     return BuildStart(build_db, reason is not None, reason or f"incremental from {source}")
+
+
+def read_build_state(build_db: Path) -> BuildState:
+    """What ``start_build`` recorded in the run's build file (pass 2 and the docs read it)."""
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        row = con.execute(
+            f"select dbt_fingerprint, full_refresh from {BUILD_STATE_TABLE}"
+        ).fetchone()
+    if row is None:
+        raise RuntimeError(f"{build_db}: {BUILD_STATE_TABLE} is empty")
+    return BuildState(fingerprint=str(row[0]), full_refresh=bool(row[1]))
 
 
 def _full_refresh_reason(settings: Settings, source: Path, fingerprint: str) -> str | None:

@@ -59,6 +59,7 @@ class DbtResult:
     nodes: dict[str, int] = field(default_factory=dict)  # status -> count
     failures: list[str] = field(default_factory=list)  # "test_name: message" for error/fail
     warnings: list[str] = field(default_factory=list)
+    unit_tests: int = 0  # dbt unit tests run (fixed inputs, not tonight's data)
 
     @property
     def ok(self) -> bool:
@@ -126,6 +127,7 @@ def _parse_results(path: Path, command: str, returncode: int) -> DbtResult:
     for node in data.get("results", []):
         status = str(node.get("status"))
         result.nodes[status] = result.nodes.get(status, 0) + 1
+        result.unit_tests += str(node.get("unique_id", "")).startswith("unit_test.")
         label = f"{node.get('unique_id')}: {(node.get('message') or '').strip()[:300]}"
         if status in {"error", "fail", "runtime error"}:
             result.failures.append(label)
@@ -144,14 +146,19 @@ def build(
     exclusion: tuple[str, ...] = (),
     *,
     full_refresh: bool = False,
+    unit_tests: bool = True,
 ) -> DbtResult:
     """``dbt build`` (models, seeds and their tests) for a selection; raise on any error.
-    ``full_refresh``: incremental models are rebuilt from everything (``--full-refresh``)."""
+    ``full_refresh``: incremental models are rebuilt from everything (``--full-refresh``).
+    ``unit_tests``: also run dbt's unit tests (fixed inputs: their outcome can only change with
+    the project, so a night whose fingerprint is the last build's leaves them out)."""
     args = ["build", "--select", *selection]
     if exclusion:
         args += ["--exclude", *exclusion]
     if full_refresh:
         args.append("--full-refresh")
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     result = run_dbt(settings, build_db, args, work_dir)
     if not result.ok:
         raise DbtBuildFailed(
@@ -161,8 +168,29 @@ def build(
     return result
 
 
-def generate_docs(settings: Settings, build_db: Path, work_dir: Path) -> Path | None:
-    """``dbt docs generate --static`` into ``<output>/dbt_docs``: one file that opens offline."""
+def _docs_stamp(settings: Settings) -> Path:
+    return settings.state_dir / "dbt_docs.fingerprint"
+
+
+def generate_docs(
+    settings: Settings, build_db: Path, work_dir: Path, fingerprint: str | None = None
+) -> Path | None:
+    """``dbt docs generate --static`` into ``<output>/dbt_docs``: one file that opens offline.
+
+    With ``fingerprint``: skipped when the docs there were generated from the same project, as
+    they describe only the project and the tables' columns (DuckDB's catalog has no row counts
+    or other statistics), so they would come out the same but for their timestamp."""
+    out = settings.output_dir / "dbt_docs"
+    stamp = _docs_stamp(settings)
+    if (
+        fingerprint
+        and (out / "index.html").exists()
+        and stamp.exists()
+        and stamp.read_text(encoding="utf-8").strip() == fingerprint
+    ):
+        log.info("dbt docs unchanged since the project last changed: %s kept", out)
+        return out
+    stamp.unlink(missing_ok=True)
     # --no-compile: the manifest of the build just run is reused; only the catalog is queried.
     # --static: manifest and catalog inlined, so the page opens from file:// with no server.
     result = run_dbt(settings, build_db, ["docs", "generate", "--no-compile", "--static"], work_dir)
@@ -170,11 +198,12 @@ def generate_docs(settings: Settings, build_db: Path, work_dir: Path) -> Path | 
     if result.returncode != 0 or not (target / "index.html").exists():
         log.warning("dbt docs generate failed: %s", result.failures[:3])
         return None
-    out = settings.output_dir / "dbt_docs"
     out.mkdir(parents=True, exist_ok=True)
     static = target / "static_index.html"
     shutil.copyfile(static if static.exists() else target / "index.html", out / "index.html")
     for name in ("manifest.json", "catalog.json"):
         if (target / name).exists():
             shutil.copyfile(target / name, out / name)
+    if fingerprint:
+        stamp.write_text(fingerprint + "\n", encoding="utf-8")
     return out

@@ -148,6 +148,15 @@ def test_incremental_nights_equal_full_refresh(generated):
             )
         assert reports[True]["features"]["full_refresh"] is True
         assert reports[False]["features"]["full_refresh"] is (number == 1), reports[False]
+        # dbt's unit tests have fixed inputs: run when the build starts from nothing only
+        assert reports[True]["features"]["unit_tests"] > 0
+        assert (reports[False]["features"]["unit_tests"] > 0) is (number == 1)
+        assert (reports[False]["marts"]["unit_tests"] > 0) is (number == 1)
+        # the docs describe the project and the tables' columns: written once, then kept
+        docs_page = incremental.output_dir / "dbt_docs" / "index.html"
+        if number == 1:
+            docs_written = docs_page.stat().st_mtime_ns
+        assert docs_page.stat().st_mtime_ns == docs_written, name
         assert _changed_from(incremental.inspection_path) == changed_from, name
         assert _changed_from(full.inspection_path) == 0
         tables = _tables(full.inspection_path)

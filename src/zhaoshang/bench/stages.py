@@ -229,25 +229,22 @@ def validate(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]
 
 
 def marts(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
-    """dbt pass 2 alone (``pipeline.build_marts`` also generates the docs: see ``docs``)."""
-    from zhaoshang import pipeline, publish, transform
+    """dbt pass 2 alone (``pipeline.build_marts`` also refreshes the docs: see ``docs``)."""
+    from zhaoshang import pipeline
 
     def run() -> dict:
-        build_db = publish.build_path(settings, RUN_ID)
-        work_dir = pipeline.work_dir(settings, RUN_ID)
-        result = transform.build(settings, build_db, work_dir, transform.MART_SELECTION)
+        result = pipeline.build_mart_models(settings, RUN_ID)
         return {"nodes": result.nodes, "elapsed_s": result.elapsed_s}
 
     return run
 
 
 def docs(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
-    """``dbt docs generate``, the second half of ``pipeline.build_marts``."""
-    from zhaoshang import pipeline, publish, transform
+    """The dbt docs site, the second half of ``pipeline.build_marts`` (kept when unchanged)."""
+    from zhaoshang import pipeline
 
     def run() -> dict:
-        build_db = publish.build_path(settings, RUN_ID)
-        out = transform.generate_docs(settings, build_db, pipeline.work_dir(settings, RUN_ID))
+        out = pipeline.refresh_docs(settings, RUN_ID)
         return {"docs": str(out) if out else None}
 
     return run
