@@ -71,9 +71,27 @@ INTEGRATION_DIRS = {
 INTEGRATION_FILES = {"generate/test_seed_scenario.py", "excel/test_excel_formats.py"}
 
 
+# The longest files (minutes each), handed out first: `make test` runs the files on two
+# processes (pytest-xdist, --dist loadfile), and one of these started last would run alone.
+LONGEST_FILES = (
+    "e2e/test_incremental_nights.py",
+    "web/test_triage_in_browser.py",
+    "e2e/test_nightly_dag.py",
+    "e2e/test_formats_night.py",
+    "cli/test_make_run.py",
+    "e2e/test_failed_night.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     tests_root = Path(__file__).resolve().parent
+    relative = {
+        id(item): Path(str(item.path)).resolve().relative_to(tests_root).as_posix()
+        for item in items
+    }
     for item in items:
-        relative = Path(str(item.path)).resolve().relative_to(tests_root)
-        if relative.parts[0] in INTEGRATION_DIRS or relative.as_posix() in INTEGRATION_FILES:
+        path = relative[id(item)]
+        if path.split("/")[0] in INTEGRATION_DIRS or path in INTEGRATION_FILES:
             item.add_marker(pytest.mark.integration)
+    rank = {name: k for k, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(relative[id(item)], len(rank)))  # stable otherwise

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from zhaoshang.pii import mask_text
+
 # code -> (Chinese template, English template). Templates may use {detail}.
 MESSAGES: dict[str, tuple[str, str]] = {
     # file-level (REJECT-FILE)
@@ -208,8 +210,6 @@ def how_to_fix(codes: str | None) -> str:
 
 def mask_pii(text: str) -> str:
     """Mask personal data in free text (one masker for the whole project: ``zhaoshang.pii``)."""
-    from zhaoshang.pii import mask_text
-
     return mask_text(text)
 
 

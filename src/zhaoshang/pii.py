@@ -25,11 +25,14 @@ _NAMED_CONTACT = re.compile(
     r"(?=$|[\s,，;；、。:：()（）\d]|电话|手机|先生|女士|同志)"
 )
 _NAME_MASK = "***"
+# Every pattern above needs three digits in a row or a label (each label has 人): a cell that
+# has neither is returned at once, which is most cells (amounts, dates, short names).
+_CANDIDATE = re.compile(r"\d{3}|人")
 
 
 def mask_text(text: str) -> str:
     """Mask mobiles (138****5678), landlines, 18-digit ID numbers and names after contact labels."""
-    if not text:
+    if not text or not _CANDIDATE.search(text):
         return text
     text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
     text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
