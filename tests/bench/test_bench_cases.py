@@ -3,6 +3,8 @@ workers, and the ratio and goal tables (no timing is asserted: the machine is sh
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -11,6 +13,7 @@ from zhaoshang.bench.measure import run_stage
 from zhaoshang.bench.replicate import replicate
 from zhaoshang.generate import generate_inbox, province_year, small
 from zhaoshang.generate.inbox import county_name
+from zhaoshang.generate.uscc import is_valid_uscc
 
 
 def test_case_planning():
@@ -45,6 +48,20 @@ def test_replicated_counties_load_as_new_units(tmp_path):
     book = CalamineWorkbook.from_path(str(copied[0]))
     text = str([book.get_sheet_by_name(n).to_python() for n in book.sheet_names])
     assert new in text and county_name(1) not in text
+    # the copy's investors are other companies (valid codes, none of its source's)
+    source_book = CalamineWorkbook.from_path(
+        str(
+            src
+            / "submissions"
+            / copied[0].relative_to(dst / "submissions").as_posix().replace(new, county_name(1))
+        )
+    )
+    source_text = str(
+        [source_book.get_sheet_by_name(n).to_python() for n in source_book.sheet_names]
+    )
+    codes = {c for c in re.findall(r"[0-9A-Z]{18}", text) if is_valid_uscc(c)}
+    source_codes = {c for c in re.findall(r"[0-9A-Z]{18}", source_text) if is_valid_uscc(c)}
+    assert codes and len(codes) == len(source_codes) and not codes & source_codes
     work = tmp_path / "work"
     loaded = run_stage("load", runner._env(dst, work), work)
     assert loaded.ok, loaded.log
