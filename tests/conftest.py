@@ -72,7 +72,8 @@ INTEGRATION_FILES = {"generate/test_seed_scenario.py", "excel/test_excel_formats
 
 
 # The longest files (minutes each), handed out first: `make test` runs the files on two
-# processes (pytest-xdist, --dist loadfile), and one of these started last would run alone.
+# processes (pytest-xdist, --dist loadfile --no-loadscope-reorder: in collection order, not
+# xdist's most-tests-first), and one of these started last would run alone at the end.
 LONGEST_FILES = (
     "e2e/test_incremental_nights.py",
     "web/test_triage_in_browser.py",

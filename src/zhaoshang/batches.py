@@ -68,7 +68,11 @@ def plan(
     and the night publishes as it does on one machine.
     """
     batch_size = batch_size or settings.batch_files
-    files = inbox.scan(settings.raw_dir, stable_seconds=settings.stable_seconds)
+    files = inbox.scan(
+        settings.raw_dir,
+        stable_seconds=settings.stable_seconds,
+        hash_cache=inbox.hash_cache_for(settings.state_dir),
+    )
     load_units(settings.units_csv)  # a broken roster stops the night before any write
     summary = ledger.LoadSummary(run_id=run_id, files_seen=len(files))
     with ledger.connect(settings) as con:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,11 +41,64 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan(raw_dir: Path, *, stable_seconds: float = 0.0) -> list[InboxFile]:
+class HashCache:
+    """The sha256 of each inbox file as of its last scan, keyed by what ``stat`` says of it.
+
+    A night then reads only the files that are new or changed, not the whole inbox of five
+    years: a file whose size, modification time, change time and inode are all as recorded
+    keeps its hash. The change time cannot be set back by a user (a copy that keeps the
+    modification time, an edit that restores it: both move it), so a changed file is re-read.
+    Only a cache: a missing or unreadable file means every file is hashed again.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def load(self) -> dict[str, tuple[int, int, int, int, str]]:
+        if not self.path.exists():
+            return {}
+        try:
+            con = sqlite3.connect(self.path)
+            try:
+                rows = con.execute(
+                    "select source_file, size, mtime_ns, ctime_ns, inode, sha256 from hashes"
+                ).fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return {}
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    def save(self, entries: dict[str, tuple[int, int, int, int, str]]) -> None:
+        """Replace the cache with ``entries`` (tonight's inbox), atomically, owner-only."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        con = sqlite3.connect(tmp)
+        try:
+            con.execute(
+                """create table hashes (source_file text primary key, size integer,
+                   mtime_ns integer, ctime_ns integer, inode integer, sha256 text)"""
+            )
+            con.executemany(
+                "insert into hashes values (?, ?, ?, ?, ?, ?)",
+                [(name, *entry) for name, entry in entries.items()],
+            )
+            con.commit()
+        finally:
+            con.close()
+        tmp.chmod(0o600)
+        os.replace(tmp, self.path)
+
+
+def scan(
+    raw_dir: Path, *, stable_seconds: float = 0.0, hash_cache: HashCache | None = None
+) -> list[InboxFile]:
     """Every stable regular file under ``raw_dir/submissions``, sorted by relative path.
 
     A file modified less than ``stable_seconds`` ago may still be uploading; it is left for the
-    next run rather than read half-written.
+    next run rather than read half-written. With ``hash_cache``, unchanged files keep the hash
+    of the last scan and the cache is updated to tonight's inbox.
     """
     submissions = raw_dir / "submissions"
     if not submissions.is_dir():
@@ -56,6 +110,8 @@ def scan(raw_dir: Path, *, stable_seconds: float = 0.0) -> list[InboxFile]:
             f"无权读取收件箱：{submissions} / inbox is not readable: {submissions}"
         )
     now = time.time()
+    known = hash_cache.load() if hash_cache else {}
+    seen: dict[str, tuple[int, int, int, int, str]] = {}
     found: list[InboxFile] = []
     for dirpath, dirnames, filenames in os.walk(submissions):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -68,16 +124,27 @@ def scan(raw_dir: Path, *, stable_seconds: float = 0.0) -> list[InboxFile]:
             stat = path.stat()
             if stable_seconds and now - stat.st_mtime < stable_seconds:
                 continue
+            source_file = path.relative_to(raw_dir).as_posix()
+            key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            cached = known.get(source_file)
+            sha256 = cached[4] if cached is not None and cached[:4] == key else sha256_of(path)
+            seen[source_file] = (*key, sha256)
             found.append(
                 InboxFile(
                     path=path,
-                    source_file=path.relative_to(raw_dir).as_posix(),
+                    source_file=source_file,
                     size_bytes=stat.st_size,
                     mtime=datetime.fromtimestamp(stat.st_mtime),
-                    sha256=sha256_of(path),
+                    sha256=sha256,
                 )
             )
+    if hash_cache is not None and seen != known:
+        hash_cache.save(seen)
     return found
+
+
+def hash_cache_for(state_dir: Path) -> HashCache:
+    return HashCache(state_dir / "inbox_hashes.sqlite")
 
 
 def land(file: InboxFile, landing_dir: Path) -> Path:

@@ -94,7 +94,11 @@ def load_new_submissions(
     batch_size: int = 200,
 ) -> LoadSummary:
     """Take in every new or changed file under ``settings.submissions_dir``."""
-    files = inbox.scan(settings.raw_dir, stable_seconds=settings.stable_seconds)
+    files = inbox.scan(
+        settings.raw_dir,
+        stable_seconds=settings.stable_seconds,
+        hash_cache=inbox.hash_cache_for(settings.state_dir),
+    )
     resolver = UnitResolver(load_units(settings.units_csv))  # fails clearly before any write
     summary = LoadSummary(run_id=run_id, files_seen=len(files))
     now = datetime.now()
