@@ -46,7 +46,7 @@ system-deps:  ## 安装测试所需的 Debian 软件包 | Debian packages the te
 	@bash .ci/ensure-system-packages
 
 TEST_WORKERS ?= 2
-test: $(STAMP) system-deps  ## 全部测试（约 27 分钟）| the whole test suite, real Airflow, dbt, GX, DuckDB, SMTP (about 27 min)
+test: $(STAMP) system-deps  ## 全部测试（约 20 分钟，两个进程）| the whole test suite on two processes, real Airflow, dbt, GX, DuckDB, SMTP (about 20 min)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 test-distributed: $(STAMP) system-deps  ## 在 Celery 集群上跑夜间作业（约 3-8 分钟）| the nightly DAG on the CeleryExecutor: PostgreSQL, Redis, 2 workers (3-8 min)
