@@ -33,7 +33,8 @@ MART_SELECTION = ("path:models/intermediate/verification", "path:models/marts", 
 # What the incremental models' stored rows were computed with: when any of it changes, the last
 # build's rows are not tonight's rule and the night rebuilds from nothing (zhaoshang.publish).
 _FINGERPRINTED = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds")
-_FINGERPRINTED_CODE = ("dbt_plugin.py", "reference.py")  # the UDFs dbt calls (normalize_text)
+# the UDFs dbt calls (normalize_text) and the ledger's DDL, which the sources read
+_FINGERPRINTED_CODE = ("dbt_plugin.py", "reference.py", "ledger/schema.py")
 
 
 def project_fingerprint(settings: Settings) -> str:
