@@ -21,23 +21,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import random
 import re
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from zhaoshang.generate.inbox import county_name
-from zhaoshang.generate.uscc import _ORG_BODY_CHARS, _org_check_char, is_valid_uscc, uscc_check_char
+from zhaoshang.generate.uscc import is_valid_uscc, make_uscc
 
 _USCC = re.compile(rb"(?<![0-9A-Z])[0-9A-Y]{2}\d{6}[0-9A-Y]{10}(?![0-9A-Z])")
 
 
 def other_company(code: str, county: bytes) -> str:
     """``code`` with a new organisation code, fixed by (code, county); still a valid USCC."""
-    digest = hashlib.sha256(code.encode() + b"|" + county).digest()
-    body = "MA" + "".join(_ORG_BODY_CHARS[b % len(_ORG_BODY_CHARS)] for b in digest[:6])
-    first17 = code[:8] + body + _org_check_char(body)
-    return first17 + uscc_check_char(first17)
+    seed = hashlib.sha256(code.encode() + b"|" + county).digest()
+    return make_uscc(code[2:8], random.Random(seed), prefix=code[:2])  # same region and type
 
 
 def _new_investors(data: bytes, county: bytes) -> bytes:
