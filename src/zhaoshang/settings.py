@@ -71,6 +71,10 @@ class Settings:
     web_base_url: str | None = None
     web_secret: str | None = None
     web_session_minutes: int = 480
+    # ZHAOSHANG_WARM_START=1: one process runs every stage of the night (make run, `nightly`):
+    # start the next dbt child and import GX while earlier stages work. Off on Airflow workers,
+    # where a task's process ends with the task.
+    warm_start: bool = False
 
     @property
     def submissions_dir(self) -> Path:
@@ -172,6 +176,7 @@ def load() -> Settings:
         web_base_url=(os.environ.get("ZHAOSHANG_WEB_BASE_URL") or "").rstrip("/") or None,
         web_secret=os.environ.get("ZHAOSHANG_WEB_SECRET") or None,
         web_session_minutes=int(os.environ.get("ZHAOSHANG_WEB_SESSION_MINUTES") or 480),
+        warm_start=(os.environ.get("ZHAOSHANG_WARM_START") or "").lower() in {"1", "true", "yes"},
     )
 
 

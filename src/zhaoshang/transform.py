@@ -2,7 +2,8 @@
 
 dbt runs in its own process on purpose: in-process ``dbtRunner`` keeps the DuckDB file locked
 after it returns (dbt-duckdb ``keep_open``), and Airflow's ``dag.test()`` runs every task in one
-process. The child owns the build file for the duration of the build and releases it on exit.
+process. The child owns the build file for the duration of the build and releases it on exit;
+``zhaoshang.dbt_process`` can start it ahead of time (``start_next_dbt``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zhaoshang import dbt_process
 from zhaoshang.reference import write_reference_copies
 from zhaoshang.settings import DBT_PROJECT_DIR, Settings
 
@@ -76,45 +77,55 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
 
 
-def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path) -> DbtResult:
-    """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
-    # One target dir kept across runs: each invocation reuses the last parse (partial parsing,
-    # ~3 s instead of ~5.5 s) and docs reuse the build's manifest. Runs never overlap (zhaoshang.locking).
-    target_path = settings.state_dir / "dbt_target"
-    (target_path / "run_results.json").unlink(missing_ok=True)
-    log_path = work_dir / "dbt_logs"
+def start_next_dbt(settings: Settings, build_db: Path, work_dir: Path) -> None:
+    """Start (and let parse) the next invocation's child now, so its start-up overlaps with
+    this stage's work (one process runs the whole night: ``Settings.warm_start``)."""
+    if settings.warm_start:
+        env, options = _invocation(settings, build_db, work_dir)
+        dbt_process.start_next(env, options)
+
+
+def _invocation(
+    settings: Settings, build_db: Path, work_dir: Path
+) -> tuple[dict[str, str], list[str]]:
+    """dbt's environment and the options every invocation gets (project, profile, target, logs)."""
     # dbt reads the office's CSVs as Python's reader reads them (mixed line ends, BOM, blank
     # lines); a file that reader refuses stops here with its bilingual message. One stable
     # folder: dbt re-parses the whole project when an env_var() value changes.
-    reference_copy = write_reference_copies(
-        settings.reference_dir, settings.state_dir / "dbt_reference"
-    )
+    reference_copy = settings.state_dir / "dbt_reference"
     env = (
-        os.environ
+        dict(os.environ)
         | settings.dbt_env()
         # Each run builds its own file (build/<run_id>/); dbt gets it by a relative name from
         # that folder (its cwd), so the profile and with it dbt's partial parse stay the same.
         | {"ZHAOSHANG_BUILD_DB": build_db.name, "ZHAOSHANG_REFERENCE_DIR": str(reference_copy)}
     )
-    command = [
-        dbt_executable(),
-        *args,
+    # One target dir kept across runs: each invocation reuses the last parse (partial parsing,
+    # ~3 s instead of ~5.5 s) and docs reuse the build's manifest. Runs never overlap (zhaoshang.locking).
+    options = [
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
-        str(target_path),
+        str(settings.state_dir / "dbt_target"),
         "--log-path",
-        str(log_path),
+        str(work_dir / "dbt_logs"),
     ]
+    return env, options
+
+
+def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path) -> DbtResult:
+    """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
+    target_path = settings.state_dir / "dbt_target"
+    (target_path / "run_results.json").unlink(missing_ok=True)
+    write_reference_copies(settings.reference_dir, settings.state_dir / "dbt_reference")
+    env, options = _invocation(settings, build_db, work_dir)
     log.info("dbt %s", " ".join(args))
-    proc = subprocess.run(
-        command, env=env, capture_output=True, text=True, cwd=build_db.parent, check=False
-    )
+    proc = dbt_process.take(env).run([*args, *options], env, build_db.parent)
     result = _parse_results(target_path / "run_results.json", " ".join(args), proc.returncode)
     if proc.returncode != 0 and not result.failures:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        tail = "\n".join(proc.output.strip().splitlines()[-25:])
         result.failures.append(f"dbt exited with {proc.returncode}:\n{tail}")
     return result
 

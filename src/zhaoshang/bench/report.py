@@ -116,6 +116,10 @@ def _derive_incremental(case: dict) -> dict:
     derived["night_cpu_over_empty_night_cpu"] = _ratio(
         derived["night_cpu_s"], derived["empty_night_cpu_s"]
     )
+    # the county night as one process runs it, start-up included (results before 2026-12-05
+    # have only the stage-by-stage night, whose processes each start Python again)
+    derived["night_in_one_process_s"] = _median(stages.get("night_in_one_process"), "process_s")
+    derived["county_night_wall_s"] = derived["night_in_one_process_s"] or derived["night_wall_s"]
     return derived
 
 
@@ -189,11 +193,12 @@ def goals(cases: list[dict]) -> list[list[str]]:
             )
             out.append(
                 [
-                    "county night, wall incl. start-up",
+                    "county night, wall incl. start-up"
+                    + (", one process" if d.get("night_in_one_process_s") else ""),
                     key,
-                    f"{_fmt(d['night_wall_s'], 1)} s",
+                    f"{_fmt(d.get('county_night_wall_s', d['night_wall_s']), 1)} s",
                     f"<= {GOAL_NIGHT_WALL_S:.0f} s",
-                    _verdict(d["night_wall_s"], GOAL_NIGHT_WALL_S),
+                    _verdict(d.get("county_night_wall_s", d["night_wall_s"]), GOAL_NIGHT_WALL_S),
                 ]
             )
         elif kind == "workers":
@@ -340,6 +345,18 @@ def table(case: dict) -> str:
             f"(calls), {_times2(d['night_wall_over_empty_night_wall'])} (wall), "
             f"{_times2(d['night_cpu_over_empty_night_cpu'])} (CPU)",
         ]
+        for stage, label in (
+            ("history_in_one_process", "history (5 years), one process"),
+            ("night_in_one_process", "night on history, one process"),
+        ):
+            runs = case["stages"].get(stage)
+            if runs:
+                lines.append(
+                    f"{label}: {_fmt(_median(runs, 'process_s'), 1)} s wall incl. start-up, "
+                    f"CPU {_fmt(_median(runs, 'cpu_s'), 1)} s, "
+                    f"peak RSS tree {_fmt(_median(runs, 'tree_rss_mb'), 0)} MB "
+                    "(python -m zhaoshang nightly: every stage, exports, report, receipts)"
+                )
         return "\n".join(lines)
     if kind == "workers":
         stages = case["stages"]

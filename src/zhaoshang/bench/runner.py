@@ -339,6 +339,15 @@ def bench_incremental(case: Case, reps: int, keep: bool, regenerate: bool) -> di
             _night(stages, "history:", _env(inbox, work, "history"), work)
             _link_inbox(raw, inbox, night)
             _night(stages, "night:", _env(inbox, work, "night"), work)
+            # the same history and night again, each night in one process as `python -m
+            # zhaoshang nightly` runs it (exports, report and receipts too): the county night
+            whole = scratch.new("whole-nights")
+            _link_inbox(raw, whole / "raw", history)
+            env = _env(whole / "raw", whole, "history")
+            if _run(stages, "history_in_one_process", run_stage("nightly", env, whole)).ok:
+                _link_inbox(raw, whole / "raw", night)
+                env = _env(whole / "raw", whole, "night")
+                _run(stages, "night_in_one_process", run_stage("nightly", env, whole))
             empty = scratch.new("empty-history")
             _link_inbox(raw, empty / "raw", night)
             _night(stages, "empty_night:", _env(empty / "raw", empty, "night"), empty)

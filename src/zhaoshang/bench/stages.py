@@ -257,6 +257,23 @@ def publish(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
     return lambda: pipeline.publish_warehouse(settings, RUN_ID)
 
 
+def nightly(settings: Settings, opts: argparse.Namespace) -> Callable[[], dict]:
+    """The whole night in this one process, as ``python -m zhaoshang nightly`` runs it (every
+    stage, exports, report, alerts and receipts; dbt's next child and GX started early)."""
+    from zhaoshang import pipeline
+
+    def run() -> dict:
+        report = pipeline.run_nightly(settings, run_id=RUN_ID)
+        return {
+            "files_new": report["load"]["files_new"],
+            "rows_loaded": report["load"]["rows_loaded"],
+            "flags": report["validate"]["flags"],
+            "tables": report["publish"]["tables"],
+        }
+
+    return stopping_workers(run)
+
+
 STAGES: dict[str, Callable[[Settings, argparse.Namespace], Callable[[], dict]]] = {
     f.__name__: f
     for f in (
@@ -273,6 +290,7 @@ STAGES: dict[str, Callable[[Settings, argparse.Namespace], Callable[[], dict]]] 
         marts,
         docs,
         publish,
+        nightly,
     )
 }
 
