@@ -85,6 +85,15 @@ INCREMENTAL_STATE = (
 )
 # Seeds are kept too: the fingerprint says they are tonight's, so dbt does not reload them.
 KEPT_SCHEMAS = ("seeds",)
+# GX's last judgement, set aside under ``previous`` before dbt replaces it: the entries judged
+# and the flags raised, so tonight GX judges only the entries whose features changed
+# (zhaoshang.quality.validation, which drops the schema once read).
+PREVIOUS_SCHEMA = "previous"
+PREVIOUS_JUDGEMENT = {
+    ("intermediate", "int_dq_entries"): "dq_entries",
+    ("dq", "gx_flags"): "gx_flags",
+    ("build_state", "gx_judgement"): "gx_judgement",
+}
 BUILD_STATE_TABLE = "build_state.dbt_build"
 
 
@@ -119,11 +128,20 @@ def start_build(settings: Settings, run_id: str, fingerprint: str) -> BuildStart
         os.replace(tmp, build_db)
         with duckdb.connect(str(build_db)) as con:
             keep = set(INCREMENTAL_STATE)
-            for schema, table in con.execute(
+            con.execute(f"drop schema if exists {PREVIOUS_SCHEMA} cascade")
+            present = con.execute(
                 "select schema_name, table_name from duckdb_tables() "
                 "where database_name = current_database()"
-            ).fetchall():
-                if (schema, table) not in keep and schema not in KEPT_SCHEMAS:
+            ).fetchall()
+            con.execute(f"create schema {PREVIOUS_SCHEMA}")
+            for (schema, table), kept in PREVIOUS_JUDGEMENT.items():
+                if (schema, table) in present:
+                    con.execute(
+                        f'create table {PREVIOUS_SCHEMA}."{kept}" as '
+                        f'select * from "{schema}"."{table}"'
+                    )
+            for schema, table in present:
+                if (schema, table) not in keep and schema not in (*KEPT_SCHEMAS, PREVIOUS_SCHEMA):
                     con.execute(f'drop table "{schema}"."{table}"')
     with duckdb.connect(str(build_db)) as con:
         con.execute("create schema if not exists build_state")

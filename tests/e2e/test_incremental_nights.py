@@ -28,7 +28,9 @@ def _tables(path: Path) -> list[tuple[str, str]]:
     with duckdb.connect(str(path), read_only=True) as con:
         rows = con.execute(
             """select schema_name, table_name from duckdb_tables()
-               where schema_name in ('marts', 'audit') order by all"""
+               where schema_name in ('marts', 'audit')
+                  or (schema_name, table_name) = ('dq', 'gx_flags')
+               order by all"""
         ).fetchall()
     return [(s, t) for s, t in rows if (s, t) not in NOT_COMPARED]
 
@@ -71,12 +73,12 @@ def _night(settings, run_id: str, day: date) -> dict:
     try:
         pipeline.load_submissions(settings, run_id, day)
         features = pipeline.build_features(settings, run_id)
-        pipeline.validate_entries(settings, run_id)
+        validated = pipeline.validate_entries(settings, run_id)
         pipeline.build_marts(settings, run_id, day)
         pipeline.publish_warehouse(settings, run_id, day)
     finally:
         locking.release(settings, run_id)
-    return features
+    return features | {"validate": validated}
 
 
 def _sync(source: Path, files: set[str], raw_dir: Path) -> None:
@@ -152,6 +154,14 @@ def test_incremental_nights_equal_full_refresh(generated):
         assert reports[True]["features"]["unit_tests"] > 0
         assert (reports[False]["features"]["unit_tests"] > 0) is (number == 1)
         assert (reports[False]["marts"]["unit_tests"] > 0) is (number == 1)
+        # GX judges what changed; the rest keeps last night's flags (compared below)
+        judged = {full: reports[full]["validate"]["entries_judged"] for full in (True, False)}
+        checked = reports[True]["validate"]["entries_checked"]
+        assert judged[True] == checked
+        if number == 1:
+            assert judged[False] == checked
+        else:
+            assert 0 < judged[False] < checked, (name, judged, checked)
         # the docs describe the project and the tables' columns: written once, then kept
         docs_page = incremental.output_dir / "dbt_docs" / "index.html"
         if number == 1:
@@ -167,9 +177,10 @@ def test_incremental_nights_equal_full_refresh(generated):
                 full.inspection_path, schema, table
             ), (name, schema, table)
 
-    # A night with nothing new recomputes no period and changes nothing.
+    # A night with nothing new recomputes no period, judges no entry and changes nothing.
     quiet = _night(incremental, "night6_quiet", date(2021, 5, 9))
     assert quiet["full_refresh"] is False
+    assert quiet["validate"]["entries_judged"] == 0
     assert _changed_from(incremental.inspection_path) == 999999
     for schema, table in _tables(full.inspection_path):
         if schema == "marts":
@@ -182,6 +193,9 @@ def test_incremental_nights_equal_full_refresh(generated):
     after_restore = _night(incremental, "night7_after_restore", date(2021, 5, 10))
     assert after_restore["full_refresh"] is True
     assert "restored" in after_restore["build_start"]
+    assert (
+        after_restore["validate"]["entries_judged"] == after_restore["validate"]["entries_checked"]
+    )
     for schema, table in _tables(full.inspection_path):
         if schema == "marts":
             assert _rows(incremental.inspection_path, schema, table) == _rows(

@@ -10,14 +10,24 @@ both suites with result format COMPLETE and ``entry_id`` as the unexpected index
   row of ``dq.gx_flags``, with the signal's severity and Chinese evidence from ``dq_rules.csv``.
 
 The checkpoint's action writes Data Docs to ``<output_dir>/data_docs/``.
+
+A night judges only what can have changed: every findings expectation is a predicate on one
+entry's features, so an entry whose feature row is the same as when GX last judged it, under the
+same suites, rules and code (``judgement_fingerprint``), keeps the flags it got then (with
+tonight's run id, as a full validation would write them). ``zhaoshang.publish.start_build`` sets
+last night's entries, flags and fingerprint aside in schema ``previous``; a first night, a full
+refresh or any change to the judgement validates every entry. The health suite runs on the
+entries judged; entry_id's uniqueness over all of them is dbt's test on ``int_dq_entries``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import time
 from collections import Counter
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +35,10 @@ import duckdb
 import pandas as pd
 
 from zhaoshang.errors import mask_pii
+from zhaoshang.publish import PREVIOUS_JUDGEMENT, PREVIOUS_SCHEMA
 from zhaoshang.quality import evidence, gx_files
 from zhaoshang.quality.rules import Rule, load_rules
-from zhaoshang.settings import Settings
+from zhaoshang.settings import EXPECTATIONS_DIR, REFERENCE_RULES_DIR, Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +47,18 @@ FEATURE_TABLE = "int_dq_entries"
 # flags themselves live on in the warehouse and the flag history, so older results are dropped
 # rather than left to grow the state and output dirs by a night's result each night.
 KEPT_VALIDATION_RUNS = 62
+
+JUDGEMENT_TABLE = "build_state.gx_judgement"
+# What a flag is a function of besides its entry's features: the suites and checkpoint, the rule
+# catalogue and parameters, and the code that turns failures into flags (evidence, masking).
+_PACKAGE = Path(__file__).resolve().parents[1]
+_JUDGEMENT_FILES = (
+    EXPECTATIONS_DIR / "gx",
+    REFERENCE_RULES_DIR,
+    _PACKAGE / "quality",
+    _PACKAGE / "pii.py",
+    _PACKAGE / "errors.py",
+)
 
 GX_FLAGS_DDL = """
 create or replace table dq.gx_flags (
@@ -85,6 +108,74 @@ class ValidationError(RuntimeError):
 
 
 def read_entries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    schema = _feature_schema(con)
+    return con.execute(f'select * from "{schema}"."{FEATURE_TABLE}" order by entry_id').df()
+
+
+def judgement_fingerprint(settings: Settings) -> str:
+    """sha256 of everything besides an entry's features that decides its flags."""
+    digest = hashlib.sha256(
+        f"county={settings.county_code}\ngx={version('great_expectations')}\n".encode()
+    )
+    for root in _JUDGEMENT_FILES:
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            if path.suffix in {".pyc"} or "uncommitted" in path.parts:
+                continue  # bytecode and GX's own scratch folder are not the judgement
+            digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def carried_judgement(
+    con: duckdb.DuckDBPyConnection, fingerprint: str, run_id: str
+) -> tuple[set[str], pd.DataFrame] | None:
+    """Entries whose feature rows are those GX last judged under the same ``fingerprint``, and
+    the flags it raised on them (with ``run_id``); None when nothing can be carried."""
+    present = {
+        table
+        for (table,) in con.execute(
+            "select table_name from duckdb_tables() "
+            "where database_name = current_database() and schema_name = ?",
+            [PREVIOUS_SCHEMA],
+        ).fetchall()
+    }
+    if not set(PREVIOUS_JUDGEMENT.values()) <= present:
+        return None
+    judged = con.execute(f"select fingerprint from {PREVIOUS_SCHEMA}.gx_judgement").fetchone()
+    if not judged or judged[0] != fingerprint:
+        return None
+    schema = _feature_schema(con)
+    columns_of = (
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ? and table_name = ? "
+        "order by column_index"
+    )
+    tonight = con.execute(columns_of, [schema, FEATURE_TABLE]).fetchall()
+    if tonight != con.execute(columns_of, [PREVIOUS_SCHEMA, "dq_entries"]).fetchall():
+        return None  # the features are not last night's columns: judge everything
+    try:
+        unchanged = {
+            str(entry_id)
+            for (entry_id,) in con.execute(
+                f"""select e.entry_id from "{schema}"."{FEATURE_TABLE}" e
+                    join {PREVIOUS_SCHEMA}.dq_entries p on p.entry_id = e.entry_id
+                    where p is not distinct from e"""
+            ).fetchall()
+        }
+    except duckdb.Error:  # a feature type that does not compare: judge everything
+        return None
+    columns = ", ".join(c for c in GX_FLAGS_COLUMNS if c != "detected_run_id")
+    flags = con.execute(
+        f"""select {columns}, ?::varchar as detected_run_id
+            from {PREVIOUS_SCHEMA}.gx_flags
+            where entry_id in (select unnest(?::varchar[]))""",
+        [run_id, sorted(unchanged)],
+    ).df()
+    return unchanged, flags[list(GX_FLAGS_COLUMNS)]
+
+
+def _feature_schema(con: duckdb.DuckDBPyConnection) -> str:
     found = con.execute(
         """select table_schema from information_schema.tables
            where table_name = ? and table_catalog = current_database()""",
@@ -95,8 +186,7 @@ def read_entries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             f"构建库中没有数据质量特征表 {FEATURE_TABLE}（dbt 第一遍未构建）/ "
             f"the build database has no {FEATURE_TABLE} (dbt pass 1 did not build it)"
         )
-    schema = found[0][0]
-    return con.execute(f'select * from "{schema}"."{FEATURE_TABLE}" order by entry_id').df()
+    return str(found[0][0])
 
 
 def run_checkpoint(entries: pd.DataFrame, settings: Settings) -> dict[tuple[str, str], list[str]]:
@@ -189,8 +279,11 @@ def _int(value: Any) -> int | None:  # a pandas cell: int, numpy integer, float 
     return None if evidence.is_missing(value) else int(value)
 
 
-def write_flags(con: duckdb.DuckDBPyConnection, flags: pd.DataFrame) -> None:
-    """Replace ``dq.gx_flags`` in one transaction (created empty when nothing fails)."""
+def write_flags(
+    con: duckdb.DuckDBPyConnection, flags: pd.DataFrame, fingerprint: str | None = None
+) -> None:
+    """Replace ``dq.gx_flags`` in one transaction (created empty when nothing fails); record
+    the judgement's fingerprint and drop last night's, set aside by ``start_build``."""
     con.execute("begin")
     try:
         con.execute("create schema if not exists dq")
@@ -205,6 +298,13 @@ def write_flags(con: duckdb.DuckDBPyConnection, flags: pd.DataFrame) -> None:
                 )
             finally:
                 con.unregister("new_gx_flags")
+        if fingerprint is not None:
+            con.execute("create schema if not exists build_state")
+            con.execute(
+                f"create or replace table {JUDGEMENT_TABLE} as select ?::varchar as fingerprint",
+                [fingerprint],
+            )
+        con.execute(f"drop schema if exists {PREVIOUS_SCHEMA} cascade")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -229,16 +329,23 @@ def validate(build_db: Path, run_id: str, settings: Settings) -> dict:
     started = time.monotonic()
     rules = load_rules()
     prune_results(settings, keep=KEPT_VALIDATION_RUNS - 1)  # before: tonight's index omits them
+    fingerprint = judgement_fingerprint(settings)
     with duckdb.connect(str(build_db)) as con:
         entries = read_entries(con)
-    failing = run_checkpoint(entries, settings)
-    flags = build_flags(entries, failing, rules, run_id)
+        carried = carried_judgement(con, fingerprint, run_id)
+    unchanged, carried_flags = carried if carried is not None else (set(), None)
+    judged = entries[~entries[gx_files.ENTRY_ID].isin(unchanged)] if unchanged else entries
+    failing = run_checkpoint(judged, settings)
+    flags = build_flags(judged, failing, rules, run_id)
+    if carried_flags is not None and len(carried_flags):
+        flags = pd.concat([flags, carried_flags], ignore_index=True)
     with duckdb.connect(str(build_db)) as con:
-        write_flags(con, flags)
+        write_flags(con, flags, fingerprint)
     docs_index = gx_files.data_docs_dir(settings) / "index.html"
     summary = {
         "run_id": run_id,
         "entries_checked": len(entries),
+        "entries_judged": len(judged),  # the rest kept last night's judgement (unchanged)
         "flags": len(flags),
         "by_rule": {r.rule: int((flags["rule"] == r.rule).sum()) for r in rules},
         "by_severity": dict(Counter(flags["severity"].tolist())),
@@ -246,8 +353,9 @@ def validate(build_db: Path, run_id: str, settings: Settings) -> dict:
         "elapsed_s": round(time.monotonic() - started, 2),
     }
     log.info(
-        "validate: %d entries checked, %d flags %s",
+        "validate: %d entries checked (%d judged tonight, the rest unchanged), %d flags %s",
         summary["entries_checked"],
+        summary["entries_judged"],
         summary["flags"],
         summary["by_rule"],
     )
