@@ -125,9 +125,8 @@ def build_features(settings: Settings, run_id: str) -> dict:
         full_refresh=start.full_refresh,
         unit_tests=start.full_refresh,
     )
-    transform.start_next_dbt(
-        settings, start.path, work_dir(settings, run_id)
-    )  # pass 2's, during GX
+    # pass 2's child, to import and parse while GX judges the features
+    transform.start_next_dbt(settings, start.path, work_dir(settings, run_id))
     return {
         "nodes": result.nodes,
         "warnings": result.warnings,

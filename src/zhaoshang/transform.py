@@ -89,9 +89,8 @@ def _invocation(
     settings: Settings, build_db: Path, work_dir: Path
 ) -> tuple[dict[str, str], list[str]]:
     """dbt's environment and the options every invocation gets (project, profile, target, logs)."""
-    # dbt reads the office's CSVs as Python's reader reads them (mixed line ends, BOM, blank
-    # lines); a file that reader refuses stops here with its bilingual message. One stable
-    # folder: dbt re-parses the whole project when an env_var() value changes.
+    # One stable folder for the reference copies: dbt re-parses the whole project when an
+    # env_var() value changes.
     reference_copy = settings.state_dir / "dbt_reference"
     env = (
         dict(os.environ)
@@ -119,6 +118,8 @@ def run_dbt(settings: Settings, build_db: Path, args: list[str], work_dir: Path)
     """Run ``dbt <args>`` with our project, profile and environment; parse run_results.json."""
     target_path = settings.state_dir / "dbt_target"
     (target_path / "run_results.json").unlink(missing_ok=True)
+    # dbt reads the office's CSVs as Python's reader reads them (mixed line ends, BOM, blank
+    # lines); a file that reader refuses stops here with its bilingual message.
     write_reference_copies(settings.reference_dir, settings.state_dir / "dbt_reference")
     env, options = _invocation(settings, build_db, work_dir)
     log.info("dbt %s", " ".join(args))
