@@ -46,6 +46,14 @@ def _rows(path: Path, schema: str, table: str) -> list[tuple]:
         return con.execute(f"select {listed} from {schema}.{table} order by all").fetchall()
 
 
+def _schemas(path: Path) -> set[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select schema_name from duckdb_schemas() where database_name = current_database()"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
 def _changed_from(path: Path) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
         row = con.execute(
@@ -172,6 +180,7 @@ def test_incremental_nights_equal_full_refresh(generated):
         tables = _tables(full.inspection_path)
         assert ("marts", "unit_performance") in tables and ("audit", "load_log") in tables
         assert _tables(incremental.inspection_path) == tables
+        assert "previous" not in _schemas(incremental.inspection_path)  # set aside, then dropped
         for schema, table in tables:
             assert _rows(incremental.inspection_path, schema, table) == _rows(
                 full.inspection_path, schema, table
