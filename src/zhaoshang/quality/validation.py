@@ -27,6 +27,7 @@ import logging
 import shutil
 import time
 from collections import Counter
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from zhaoshang.errors import mask_pii
 from zhaoshang.publish import PREVIOUS_JUDGEMENT, PREVIOUS_SCHEMA
 from zhaoshang.quality import evidence, gx_files
 from zhaoshang.quality.rules import Rule, load_rules
+from zhaoshang.queries import scalar
 from zhaoshang.settings import EXPECTATIONS_DIR, REFERENCE_RULES_DIR, Settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,14 @@ FEATURE_TABLE = "int_dq_entries"
 # flags themselves live on in the warehouse and the flag history, so older results are dropped
 # rather than left to grow the state and output dirs by a night's result each night.
 KEPT_VALIDATION_RUNS = 62
+# Entries judged per checkpoint run: GX holds a run's entries several times over (a copy per row
+# condition, the COMPLETE results), so a province's million entries are judged in parts of about
+# this many (every expectation is a predicate on one row; entry_id's uniqueness over all entries
+# is dbt's test on int_dq_entries). Each part is a validation in the result store and Data Docs.
+ENTRIES_PER_RUN = 100_000
 
 JUDGEMENT_TABLE = "build_state.gx_judgement"
+_UNCHANGED = "temp.main.unchanged_entries"  # carried_judgement's, for read_entries
 # What a flag is a function of besides its entry's features: the suites and checkpoint, the rule
 # catalogue and parameters, and the code that turns failures into flags (evidence, masking).
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -107,9 +115,29 @@ class ValidationError(RuntimeError):
     """An expectation could not be computed (a bug or a schema drift, not suspicious data)."""
 
 
-def read_entries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    schema = _feature_schema(con)
-    return con.execute(f'select * from "{schema}"."{FEATURE_TABLE}" order by entry_id').df()
+def read_entries(
+    con: duckdb.DuckDBPyConnection, part_size: int | None = None, *, skip_unchanged: bool = False
+) -> Iterator[pd.DataFrame]:
+    """The feature rows in parts of about ``part_size`` rows (DuckDB hands out 2,048-row
+    vectors), or all in one in entry_id order; with ``skip_unchanged``, but for the entries
+    ``carried_judgement`` found unchanged. The first part comes even when empty, so that a
+    night with nothing to judge still records its (empty) validation."""
+    query = f"select * from {_feature_relation(con)}"
+    if skip_unchanged:
+        query += f" where entry_id not in (select entry_id from {_UNCHANGED})"
+    if part_size is None:
+        yield con.execute(query + " order by entry_id").df()
+        return
+    # In parts, in the table's order: sorting would hold every row in DuckDB at once, and no
+    # flag depends on which part judged it.
+    cursor = con.execute(query)
+    vectors = max(1, part_size // 2048)
+    part = cursor.fetch_df_chunk(vectors)
+    yield part
+    while len(part):
+        part = cursor.fetch_df_chunk(vectors)
+        if len(part):
+            yield part
 
 
 def judgement_fingerprint(settings: Settings) -> str:
@@ -155,24 +183,27 @@ def carried_judgement(
     if tonight != con.execute(columns_of, [PREVIOUS_SCHEMA, "dq_entries"]).fetchall():
         return None  # the features are not last night's columns: judge everything
     try:
-        unchanged = {
-            str(entry_id)
-            for (entry_id,) in con.execute(
-                f"""select e.entry_id from "{schema}"."{FEATURE_TABLE}" e
-                    join {PREVIOUS_SCHEMA}.dq_entries p on p.entry_id = e.entry_id
-                    where p is not distinct from e"""
-            ).fetchall()
-        }
+        con.execute(
+            f"""create or replace temp table {_UNCHANGED} as
+                select e.entry_id from {_feature_relation(con)} e
+                join {PREVIOUS_SCHEMA}.dq_entries p on p.entry_id = e.entry_id
+                where p is not distinct from e"""
+        )
     except duckdb.Error:  # a feature type that does not compare: judge everything
         return None
+    unchanged = {str(i) for (i,) in con.execute(f"select entry_id from {_UNCHANGED}").fetchall()}
     columns = ", ".join(c for c in GX_FLAGS_COLUMNS if c != "detected_run_id")
     flags = con.execute(
         f"""select {columns}, ?::varchar as detected_run_id
             from {PREVIOUS_SCHEMA}.gx_flags
-            where entry_id in (select unnest(?::varchar[]))""",
-        [run_id, sorted(unchanged)],
+            where entry_id in (select entry_id from {_UNCHANGED})""",
+        [run_id],
     ).df()
     return unchanged, flags[list(GX_FLAGS_COLUMNS)]
+
+
+def _feature_relation(con: duckdb.DuckDBPyConnection) -> str:
+    return f'"{_feature_schema(con)}"."{FEATURE_TABLE}"'
 
 
 def _feature_schema(con: duckdb.DuckDBPyConnection) -> str:
@@ -324,28 +355,36 @@ def prune_results(settings: Settings, keep: int = KEPT_VALIDATION_RUNS) -> int:
     return removed
 
 
-def validate(build_db: Path, run_id: str, settings: Settings) -> dict:
+def validate(
+    build_db: Path, run_id: str, settings: Settings, part_size: int = ENTRIES_PER_RUN
+) -> dict:
     """Judge the features in ``build_db``; write ``dq.gx_flags``; return a JSON-safe summary."""
     started = time.monotonic()
     rules = load_rules()
     prune_results(settings, keep=KEPT_VALIDATION_RUNS - 1)  # before: tonight's index omits them
     fingerprint = judgement_fingerprint(settings)
-    with duckdb.connect(str(build_db)) as con:
-        entries = read_entries(con)
+    parts: list[pd.DataFrame] = []
+    judged = 0
+    # DuckDB's share of the stage's memory: the parts stream from the table (GX holds the rest)
+    with duckdb.connect(str(build_db), config={"memory_limit": "512MB"}) as con:
+        checked = int(scalar(con.execute(f"select count(*) from {_feature_relation(con)}")))
         carried = carried_judgement(con, fingerprint, run_id)
-    unchanged, carried_flags = carried if carried is not None else (set(), None)
-    judged = entries[~entries[gx_files.ENTRY_ID].isin(unchanged)] if unchanged else entries
-    failing = run_checkpoint(judged, settings)
-    flags = build_flags(judged, failing, rules, run_id)
+        carried_flags = carried[1] if carried is not None else None
+        for entries in read_entries(con, part_size, skip_unchanged=carried is not None):
+            judged += len(entries)
+            failing = run_checkpoint(entries, settings)
+            parts.append(build_flags(entries, failing, rules, run_id))
     if carried_flags is not None and len(carried_flags):
-        flags = pd.concat([flags, carried_flags], ignore_index=True)
+        parts.append(carried_flags)
+    flags = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     with duckdb.connect(str(build_db)) as con:
         write_flags(con, flags, fingerprint)
     docs_index = gx_files.data_docs_dir(settings) / "index.html"
     summary = {
         "run_id": run_id,
-        "entries_checked": len(entries),
-        "entries_judged": len(judged),  # the rest kept last night's judgement (unchanged)
+        "entries_checked": checked,
+        "entries_judged": judged,  # the rest kept last night's judgement (unchanged)
+        "validation_runs": len(parts) - (carried_flags is not None and len(carried_flags) > 0),
         "flags": len(flags),
         "by_rule": {r.rule: int((flags["rule"] == r.rule).sum()) for r in rules},
         "by_severity": dict(Counter(flags["severity"].tolist())),
