@@ -124,12 +124,7 @@ def _run(seconds: float, wall: float, rss: float) -> list[dict]:
     ]
 
 
-def test_incremental_ratio_and_goals_from_measured_stages():
-    """The arithmetic of the incremental table on given stage records: known answers."""
-    stages = {}
-    for prefix, scale in (("history:", 10.0), ("night:", 1.5), ("empty_night:", 1.0)):
-        for i, name in enumerate(report.NIGHT_STAGES):
-            stages[prefix + name] = _run(scale * (i + 1), scale * (i + 1) + 2.0, 100.0 * (i + 1))
+def _incremental_case(stages: dict) -> dict:
     case = {
         "key": "incremental",
         "kind": "incremental",
@@ -138,7 +133,18 @@ def test_incremental_ratio_and_goals_from_measured_stages():
         "loadavg": (0.0, 0.0),
         "stages": stages,
     }
-    case["derived"] = d = report.derive(case)
+    case["derived"] = report.derive(case)
+    return case
+
+
+def test_incremental_ratio_and_goals_from_measured_stages():
+    """The arithmetic of the incremental table on given stage records: known answers."""
+    stages = {}
+    for prefix, scale in (("history:", 10.0), ("night:", 1.5), ("empty_night:", 1.0)):
+        for i, name in enumerate(report.NIGHT_STAGES):
+            stages[prefix + name] = _run(scale * (i + 1), scale * (i + 1) + 2.0, 100.0 * (i + 1))
+    case = _incremental_case(stages)
+    d = case["derived"]
     assert d["empty_night_s"] == pytest.approx(21.0)  # 1 + 2 + ... + 6
     assert d["night_over_empty_night"] == pytest.approx(1.5)
     assert d["night_wall_s"] == pytest.approx(1.5 * 21 + 6 * 2.0)
@@ -161,15 +167,8 @@ def test_county_night_is_the_night_in_one_process_when_measured():
         for i, name in enumerate(report.NIGHT_STAGES):
             stages[prefix + name] = _run(float(i + 1), float(i + 1) + 2.0, 100.0)
     stages["night_in_one_process"] = _run(25.0, 26.5, 700.0)
-    case = {
-        "key": "incremental",
-        "kind": "incremental",
-        "data": {"night_files": 60, "history_files": 3960},
-        "cpus": 2,
-        "loadavg": (0.0, 0.0),
-        "stages": stages,
-    }
-    case["derived"] = d = report.derive(case)
+    case = _incremental_case(stages)
+    d = case["derived"]
     assert d["night_wall_s"] == pytest.approx(21.0 + 12.0)  # the stage processes: not met
     assert d["county_night_wall_s"] == pytest.approx(26.5)
     rows = {row[0]: row for row in report.goals([case])}

@@ -55,20 +55,24 @@ def _gone(pid: int, within_s: float = 10.0) -> bool:
     return False
 
 
+def _build_seeds(settings, build_db: Path, work: Path) -> int:
+    """``dbt build`` of the seeds; how many times dbt loaded the project in that folder's log."""
+    result = transform.run_dbt(settings, build_db, ["build", "--select", *SEEDS], work)
+    assert result.ok, result.failures
+    assert result.nodes.get("success", 0) >= 9  # every seed loaded
+    return (work / "dbt_logs" / "dbt.log").read_text(encoding="utf-8").count(PARSES)
+
+
 def test_child_started_ahead_builds_without_parsing_again_and_leaves_nothing(settings):
     build_db, work = _paths(settings)
     transform.start_next_dbt(settings, build_db, work)
     pid = dbt_process.waiting_pid()
     assert pid is not None
 
-    result = transform.run_dbt(settings, build_db, ["build", "--select", *SEEDS], work)
-
-    assert result.ok, result.failures
-    assert result.nodes.get("success", 0) >= 9  # every seed loaded
+    # the project was loaded once (the child's parse while it waited), not again by the build
+    assert _build_seeds(settings, build_db, work) == 1
     assert dbt_process.waiting_pid() is None  # the child was used, not kept
     assert _gone(pid)
-    # the project was loaded once (the child's parse while it waited), not again by the build
-    assert (work / "dbt_logs" / "dbt.log").read_text(encoding="utf-8").count(PARSES) == 1
     with duckdb.connect(str(build_db)) as con:  # read-write from here: the child let go
         assert con.execute("select count(*) from seeds.sectors").fetchone()[0] > 0
 
@@ -78,10 +82,7 @@ def test_environment_other_than_the_parsed_one_parses_again(settings):
     transform.start_next_dbt(settings, build_db, work)
     other_county = dataclasses.replace(settings, county_code="320101")
 
-    result = transform.run_dbt(other_county, build_db, ["build", "--select", *SEEDS], work)
-
-    assert result.ok, result.failures
-    assert (work / "dbt_logs" / "dbt.log").read_text(encoding="utf-8").count(PARSES) == 2
+    assert _build_seeds(other_county, build_db, work) == 2
 
 
 def test_unused_child_exits_when_discarded(settings):
@@ -104,10 +105,7 @@ def test_without_warm_start_nothing_is_started_ahead(settings):
     transform.start_next_dbt(cold, build_db, work)
     assert dbt_process.waiting_pid() is None
 
-    result = transform.run_dbt(cold, build_db, ["build", "--select", *SEEDS], work)
-
-    assert result.ok, result.failures
-    assert (work / "dbt_logs" / "dbt.log").read_text(encoding="utf-8").count(PARSES) == 1
+    assert _build_seeds(cold, build_db, work) == 1
 
 
 def test_bad_arguments_fail_as_the_dbt_executable_fails(settings):
