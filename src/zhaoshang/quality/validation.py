@@ -116,20 +116,16 @@ class ValidationError(RuntimeError):
 
 
 def read_entries(
-    con: duckdb.DuckDBPyConnection, part_size: int | None = None, *, skip_unchanged: bool = False
+    con: duckdb.DuckDBPyConnection, part_size: int, *, skip_unchanged: bool = False
 ) -> Iterator[pd.DataFrame]:
     """The feature rows in parts of about ``part_size`` rows (DuckDB hands out 2,048-row
-    vectors), or all in one in entry_id order; with ``skip_unchanged``, but for the entries
+    vectors), in the table's order: sorting would hold every row in DuckDB at once, and no
+    flag depends on which part judged it. With ``skip_unchanged``, but for the entries
     ``carried_judgement`` found unchanged. The first part comes even when empty, so that a
     night with nothing to judge still records its (empty) validation."""
     query = f"select * from {_feature_relation(con)}"
     if skip_unchanged:
         query += f" where entry_id not in (select entry_id from {_UNCHANGED})"
-    if part_size is None:
-        yield con.execute(query + " order by entry_id").df()
-        return
-    # In parts, in the table's order: sorting would hold every row in DuckDB at once, and no
-    # flag depends on which part judged it.
     cursor = con.execute(query)
     vectors = max(1, part_size // 2048)
     part = cursor.fetch_df_chunk(vectors)
