@@ -9,9 +9,9 @@ that import overlaps with parsing or GX; the child then waits on its stdin for i
 exits, releasing the build file with it. A child started ahead also parses the project while it
 waits (``dbt parse``: partial parsing, about 1 s) and hands the manifest to its invocation,
 which then skips parsing; it does so only when the request's environment is the one it parsed
-with. A child is used once, so no dbt state or
-DuckDB handle outlives its invocation. Started unasked, as on an Airflow worker (one task a
-process), a child is spawned when needed and costs what the ``dbt`` executable costs.
+with. A child is used once, so no dbt state or DuckDB handle outlives its invocation. Not
+started ahead, as on an Airflow worker (one task a process), a child is spawned when needed and
+costs what the ``dbt`` executable costs.
 
 ``python -m zhaoshang.dbt_process`` is the child.
 """
