@@ -153,8 +153,9 @@ def judgement_fingerprint(settings: Settings) -> str:
 
 def carried_judgement(
     con: duckdb.DuckDBPyConnection, fingerprint: str, run_id: str
-) -> tuple[set[str], pd.DataFrame] | None:
-    """Entries whose feature rows are those GX last judged under the same ``fingerprint``, and
+) -> tuple[int, pd.DataFrame] | None:
+    """How many entries have the feature rows GX last judged under the same ``fingerprint``
+    (their ids in the connection's temp table ``unchanged_entries``, for ``read_entries``), and
     the flags it raised on them (with ``run_id``); None when nothing can be carried."""
     present = {
         table
@@ -187,7 +188,7 @@ def carried_judgement(
         )
     except duckdb.Error:  # a feature type that does not compare: judge everything
         return None
-    unchanged = {str(i) for (i,) in con.execute(f"select entry_id from {_UNCHANGED}").fetchall()}
+    unchanged = int(scalar(con.execute(f"select count(*) from {_UNCHANGED}")))
     columns = ", ".join(c for c in GX_FLAGS_COLUMNS if c != "detected_run_id")
     flags = con.execute(
         f"""select {columns}, ?::varchar as detected_run_id
