@@ -147,17 +147,32 @@ def hash_cache_for(state_dir: Path) -> HashCache:
     return HashCache(state_dir / "inbox_hashes.sqlite")
 
 
+# Reports are tens of KB: such a file is read once, hashed and written from memory; a larger one
+# (refused later by the sniff's size limit, but landed first) is streamed.
+_LAND_IN_MEMORY_BYTES = 8 << 20
+
+
 def land(file: InboxFile, landing_dir: Path) -> Path:
     """Copy a file into the landing zone under its sha256 (atomic; a no-op if already there)."""
-    landing_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # originals hold personal data
     target = landing_dir / f"{file.sha256}.xlsx"
     if target.exists():
         return target
+    landing_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # originals hold personal data
     tmp = landing_dir / f".{file.sha256}.{os.getpid()}.tmp"
-    shutil.copyfile(file.path, tmp)
-    tmp.chmod(0o600)
-    if sha256_of(tmp) != file.sha256:  # changed while we copied: leave it for the next run
-        tmp.unlink()
+    if file.size_bytes <= _LAND_IN_MEMORY_BYTES:
+        with file.path.open("rb") as source:
+            content = source.read(_LAND_IN_MEMORY_BYTES + 1)
+        copied = hashlib.sha256(content).hexdigest()
+        if copied == file.sha256:
+            descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(content)
+    else:
+        shutil.copyfile(file.path, tmp)
+        tmp.chmod(0o600)
+        copied = sha256_of(tmp)
+    if copied != file.sha256:  # changed since the scan: leave it for the next run
+        tmp.unlink(missing_ok=True)
         raise FileChangedDuringCopy(file.source_file)
     os.replace(tmp, target)
     return target

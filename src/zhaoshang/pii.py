@@ -26,14 +26,24 @@ _NAMED_CONTACT = re.compile(
 )
 _NAME_MASK = "***"
 # Every pattern above needs three digits in a row or a label (each label has 人): a cell that
-# has neither is returned at once, which is most cells (amounts, dates, short names).
+# has neither is returned at once, which is most cells (amounts, dates, short names). A number
+# needs ten characters at least (a landline: 0 + two digits, three, four), so shorter text with
+# no label cannot hold one either (amounts such as 1200.5).
 _CANDIDATE = re.compile(r"\d{3}|人")
+_SHORTEST_NUMBER = 10
 
 
 def mask_text(text: str) -> str:
     """Mask mobiles (138****5678), landlines, 18-digit ID numbers and names after contact labels."""
-    if not text or not _CANDIDATE.search(text):
+    if not text or (len(text) < _SHORTEST_NUMBER and "人" not in text):
         return text
+    if not _CANDIDATE.search(text):
+        return text
+    return _masked(text)
+
+
+def _masked(text: str) -> str:
+    """Every pattern applied, with no shortcut (``mask_text``'s shortcuts are tested against it)."""
     text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
     text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
     text = _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)

@@ -63,6 +63,24 @@ def test_memory_limit_kills_the_worker_not_the_parent(xlsx, worker):
     assert len(worker.parse(good, SOURCE, Limits()).rows) == 3
 
 
+def test_a_worker_serves_many_files_and_is_recycled_by_count_or_memory(xlsx, worker):
+    path = xlsx()
+    write_form(path)
+    roomy = Limits(max_tasks_per_worker=3)
+    pids = []
+    for _ in range(4):
+        worker.parse(path, SOURCE, roomy)
+        pids.append(worker.pid(roomy))
+    assert pids[0] == pids[1] and pids[1] != pids[2]  # a new process after three files
+    # a worker whose resident memory is past the bound is replaced at the next look (one look
+    # every _RSS_CHECK_EVERY files, the first before its first file)
+    worker.close()
+    tight = Limits(recycle_rss_bytes=1024)
+    first = worker.pid(tight)
+    assert worker.pid(tight) != first
+    assert worker.parse(path, SOURCE, Limits()).rows
+
+
 def test_reply_unpickling_is_allow_listed():
     with pytest.raises(pickle.UnpicklingError):
         _load_reply(pickle.dumps(("ok", os.system)))

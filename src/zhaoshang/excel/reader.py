@@ -619,10 +619,13 @@ class _RowReader:
         )
         self._duplicates(project, rows, problems)
         hidden = self.structure.hidden_rows
+        # Every row keeps its cells as typed (masked): quarantine shows them for a refused row,
+        # the inspection team's flag page for a loaded one.
+        shown = [
+            (c.name, _shown_texts(by_column[c.index] if by_column else ())) for c in self.columns
+        ]
         for k, row in enumerate(rows):
-            # Every row keeps its cells as typed (masked): quarantine shows them for a refused
-            # row, the inspection team's flag page for a loaded one.
-            row.raw_values = self._raw_values(grid[project[k]])
+            row.raw_values = {name: texts[k] for name, texts in shown if texts[k] is not None}
             if k in problems:
                 row.problems = problems[k]
             if row.row_number in hidden:
@@ -759,10 +762,7 @@ class _RowReader:
         for column in self.columns:
             raw = row[column.index]
             if raw != "":
-                text = mask_pii(raw_text(raw))
-                out[column.name] = (
-                    text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
-                )
+                out[column.name] = _shown_text(raw)
         return out
 
     def _problem(
@@ -779,6 +779,27 @@ class _RowReader:
             raw_value=None if raw == "" else safe_raw_value(raw_text(raw)),
             detail=detail,
         )
+
+
+def _shown_text(raw: object) -> str:
+    """A cell as quarantine and the flag page show it: as typed, masked, at most 200 chars."""
+    text = mask_pii(raw_text(raw))
+    return text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
+
+
+def _shown_texts(cells: Sequence[object]) -> list[str | None]:
+    """``_shown_text`` of a column's cells, None for empty ones; each distinct value once (a
+    sheet repeats its sectors, dates and statuses)."""
+    if set(map(type, cells)) == {str}:
+        keys: Sequence[object] = cells
+    else:  # True == 1 == 1.0 would share a slot, and they are shown differently
+        keys = [v if v.__class__ is str else (v.__class__, v) for v in cells]
+    shown = {
+        key: None if raw == "" else _shown_text(raw)
+        for key in dict.fromkeys(keys)
+        for raw in (key[1] if type(key) is tuple else key,)
+    }
+    return list(map(shown.__getitem__, keys))
 
 
 def _special_cells(structure: SheetStructure) -> dict[int, dict[int, tuple[str, str]]]:

@@ -7,7 +7,8 @@ The worker is a plain ``subprocess`` (``python -m zhaoshang.excel.worker``), not
 ``multiprocessing``: Airflow runs tasks in daemonic processes, which may not have
 multiprocessing children. It is persistent: starting Python and importing calamine costs
 ~100 ms, reading a small county file a few ms, so one worker serves many files and is
-recycled after ``Limits.max_tasks_per_worker`` files or after any failure. ``SandboxPool``
+recycled after ``Limits.max_tasks_per_worker`` files, when its resident memory passes
+``Limits.recycle_rss_bytes``, or after any failure. ``SandboxPool``
 runs several workers for a batch.
 
 Replies are unpickled with an allow-list of the reader's own types, so a worker subverted
@@ -107,6 +108,11 @@ class SandboxWorker:
         stale = (
             self._tasks >= limits.max_tasks_per_worker
             or self._address_space != limits.address_space_bytes
+            or (
+                self._proc is not None
+                and self._tasks % _RSS_CHECK_EVERY == 0
+                and _resident_bytes(self._proc.pid) > limits.recycle_rss_bytes
+            )
         )
         if self._proc is not None and (stale or self._proc.poll() is not None):
             self.close()
@@ -145,6 +151,18 @@ class SandboxWorker:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+_RSS_CHECK_EVERY = 50  # files between two looks at a worker's resident memory
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+def _resident_bytes(pid: int) -> int:
+    """A live child's resident memory (Linux /proc); 0 where it cannot be read."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_BYTES
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _read_exactly(fd: int, size: int, deadline: float) -> bytes:

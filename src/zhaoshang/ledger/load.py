@@ -438,18 +438,22 @@ def _row_record(
     for name, _sql in project_row_columns():
         record[name] = row.values.get(name)
     headers = headers or {}
+    pii = _pii_columns()
     record["raw_cells"] = (
-        json.dumps(
+        _raw_cells_json(
             [
-                [headers.get(name, name), PII_CELL if name in _pii_columns() else text]
+                [headers.get(name, name), PII_CELL if name in pii else text]
                 for name, text in row.raw_values.items()
-            ],
-            ensure_ascii=False,
+            ]
         )
         if row.raw_values
         else None
     )
     return record
+
+
+# json.dumps builds a new encoder for every call with a non-default option; this one is reused.
+_raw_cells_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _as_text(value: object) -> str | None:
@@ -482,8 +486,19 @@ def text_frame(columns: list[tuple[str, str]], records: list[dict]):
     import pandas as pd
 
     return pd.DataFrame(
-        {name: [_as_text(r.get(name)) for r in records] for name, _sql in columns}, dtype="str"
+        {name: _text_column([r.get(name) for r in records]) for name, _sql in columns},
+        dtype="str",
     )
+
+
+_ALREADY_TEXT = frozenset({str, type(None)})
+
+
+def _text_column(values: list[object]) -> list[object]:
+    """``_as_text`` of each value; a column of text and NULLs (most of them) is kept as it is."""
+    if _ALREADY_TEXT.issuperset(map(type, values)):
+        return values
+    return list(map(_as_text, values))
 
 
 def cast_list(columns: list[tuple[str, str]]) -> str:
