@@ -62,6 +62,7 @@ from zhaoshang.excel.values import (
     parse_unit,
     raw_text,
 )
+from zhaoshang.pii import mask_text
 
 _COLUMN_SUM = re.compile(r"=?SUM\(\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)\)")
 RAW_VALUE_CHARS = 200  # quarantine keeps raw values this long (masked)
@@ -789,16 +790,19 @@ def _shown_text(raw: object) -> str:
 
 def _shown_texts(cells: Sequence[object]) -> list[str | None]:
     """``_shown_text`` of a column's cells, None for empty ones; each distinct value once (a
-    sheet repeats its sectors, dates and statuses)."""
+    sheet repeats its sectors, dates and statuses). Inlined: it runs for every cell read."""
     if set(map(type, cells)) == {str}:
         keys: Sequence[object] = cells
     else:  # True == 1 == 1.0 would share a slot, and they are shown differently
         keys = [v if v.__class__ is str else (v.__class__, v) for v in cells]
-    shown = {
-        key: None if raw == "" else _shown_text(raw)
-        for key in dict.fromkeys(keys)
-        for raw in (key[1] if type(key) is tuple else key,)
-    }
+    shown: dict[object, str | None] = {}
+    for key in dict.fromkeys(keys):
+        raw = key[1] if key.__class__ is tuple else key
+        if raw == "":
+            shown[key] = None
+            continue
+        text = mask_text(raw if raw.__class__ is str else raw_text(raw))
+        shown[key] = text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
     return list(map(shown.__getitem__, keys))
 
 
