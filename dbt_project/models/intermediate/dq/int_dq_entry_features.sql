@@ -133,7 +133,10 @@ rows_claimed as (
             regexp_replace(
                 regexp_replace(
                     rows_named.name_claim_key,
-                    rule_constants.claim_name_place_prefix,
+                    {{ rule_parameter_literal(
+                        'claim_name_place_prefix',
+                        'rule_constants.claim_name_place_prefix'
+                    ) }},
                     ''
                 ),
                 '第?([一二三四五六七八九十]+|[0-9]+|[ivx]+)期',
