@@ -9,7 +9,8 @@ both suites with result format COMPLETE and ``entry_id`` as the unexpected index
 - each unexpected entry of each ``dq_findings`` expectation (one per rule × signal) becomes one
   row of ``dq.gx_flags``, with the signal's severity and Chinese evidence from ``dq_rules.csv``.
 
-The checkpoint's action writes Data Docs to ``<output_dir>/data_docs/``.
+Data Docs go to ``<output_dir>/data_docs/``, the site of the checkpoint's ``update_data_docs``
+action, built once a night for all the parts judged (``build_data_docs``).
 
 A night judges only what can have changed: every findings expectation is a predicate on one
 entry's features, so an entry whose feature row is the same as when GX last judged it, under the
@@ -23,11 +24,13 @@ entries judged; entry_id's uniqueness over all of them is dbt's test on ``int_dq
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -217,21 +220,72 @@ def _feature_schema(con: duckdb.DuckDBPyConnection) -> str:
     return str(found[0][0])
 
 
-def run_checkpoint(entries: pd.DataFrame, settings: Settings) -> dict[tuple[str, str], list[str]]:
-    """Run the reviewed checkpoint on the features; return (rule, signal) -> unexpected entry ids.
+def judged_columns(columns: Iterable[str]) -> list[str]:
+    """The feature columns the reviewed suites read (domains, pairs, row conditions, the index
+    column), in ``columns``' order. GX copies the frame it is given for each of ~130 row
+    conditions and hashes it whole for a batch id; the other features are evidence, which
+    ``build_flags`` reads from the full frame."""
+    named: set[str] = {gx_files.ENTRY_ID}
+    for path in sorted((EXPECTATIONS_DIR / "gx" / "expectations").glob("*.json")):
+        for expectation in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            named.update(_strings_in(expectation.get("kwargs", {})))
+    return [c for c in columns if c in named]
+
+
+def _strings_in(value: object) -> Iterator[str]:
+    """Every string in a JSON value: a column is named as a kwarg or inside a row condition."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+
+
+def run_checkpoint(
+    entries: pd.DataFrame, context: Any, county_code: str
+) -> tuple[dict[tuple[str, str], list[str]], list[Any]]:
+    """Run the reviewed checkpoint's validations on the features; return (rule, signal) ->
+    unexpected entry ids, and the identifiers of the stored results (for ``build_data_docs``).
+
+    The checkpoint's validation definitions run as ``Checkpoint.run`` runs them (its result
+    format, one run id, results stored), without its action: a province is judged in a dozen
+    parts, and the action would rebuild the Data Docs index twice a part; ``build_data_docs``
+    builds the pages of every part and the index once.
 
     Raises ``ValidationError`` when an expectation cannot be computed or the health suite fails.
     Results are converted to plain Python here (GX hands out numpy scalars).
     """
-    context = gx_files.context_for(settings)
-    checkpoint = context.checkpoints.get(gx_files.CHECKPOINT)
-    result = checkpoint.run(
-        batch_parameters={"dataframe": entries},
-        expectation_parameters={gx_files.COUNTY_PARAMETER: [settings.county_code]},
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
     )
+
+    checkpoint = context.checkpoints.get(gx_files.CHECKPOINT)
+    run_id = RunIdentifier(run_time=datetime.now(UTC))
+    frame = entries[judged_columns(entries.columns)]
+    run_results: dict[Any, Any] = {}
+    for definition in checkpoint.validation_definitions:
+        validation = definition.run(
+            checkpoint_id=checkpoint.id,
+            batch_parameters={"dataframe": frame},
+            expectation_parameters={gx_files.COUNTY_PARAMETER: [county_code]},
+            result_format=checkpoint.result_format,
+            run_id=run_id,
+        )
+        validation.meta["checkpoint_id"] = checkpoint.id
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=definition.suite.name),
+            run_id=run_id,
+            batch_identifier=validation.batch_id,
+        )
+        run_results[key] = validation
     failing: dict[tuple[str, str], list[str]] = {}
     unhealthy: list[str] = []
-    for validation in result.run_results.values():
+    for validation in run_results.values():
         health = validation.suite_name == gx_files.HEALTH_SUITE
         for item in validation.results:
             config = item.expectation_config
@@ -255,7 +309,27 @@ def run_checkpoint(entries: pd.DataFrame, settings: Settings) -> dict[tuple[str,
             f"{FEATURE_TABLE} 不能判定（流水线健康检查未通过）/ cannot be judged, "
             f"health checks failed: {unhealthy}"
         )
-    return failing
+    return failing, list(run_results)
+
+
+def build_data_docs(context: Any, result_ids: list[Any]) -> None:
+    """The Data Docs of tonight's validations (their pages, their suites' pages, the index),
+    on the sites the checkpoint's ``update_data_docs`` action names, in one build."""
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    checkpoint = context.checkpoints.get(gx_files.CHECKPOINT)
+    sites = sorted(
+        {
+            site
+            for action in checkpoint.actions
+            if isinstance(action, UpdateDataDocsAction)
+            for site in action.site_names
+        }
+    )
+    if not sites:
+        return
+    suites = list(dict.fromkeys(key.expectation_suite_identifier for key in result_ids))
+    context.build_data_docs(site_names=sites, resource_identifiers=[*result_ids, *suites])
 
 
 def build_flags(
@@ -266,6 +340,7 @@ def build_flags(
 ) -> pd.DataFrame:
     """One row per entry × rule × signal, in the catalogue's order."""
     by_id = entries.set_index(gx_files.ENTRY_ID, drop=False)
+    constants = evidence.rule_constants()
     records = []
     for rule in rules:
         for signal in rule.signals:
@@ -291,7 +366,7 @@ def build_flags(
                         "source_file": _text(row.get("source_file")),
                         "sheet": _text(row.get("sheet")),
                         "row_number": _int(row.get("row_number")),
-                        "evidence": evidence.evidence_of(signal, row),
+                        "evidence": evidence.evidence_of(signal, row, constants),
                         "entry_id": entry_id,
                         "detected_run_id": run_id,
                     }
@@ -367,10 +442,14 @@ def validate(
         checked = int(scalar(con.execute(f"select count(*) from {_feature_relation(con)}")))
         carried = carried_judgement(con, fingerprint, run_id)
         carried_flags = carried[1] if carried is not None else None
+        context = gx_files.context_for(settings)
+        result_ids: list[Any] = []
         for entries in read_entries(con, part_size, skip_unchanged=carried is not None):
             judged += len(entries)
-            failing = run_checkpoint(entries, settings)
+            failing, stored = run_checkpoint(entries, context, settings.county_code)
+            result_ids += stored
             parts.append(build_flags(entries, failing, rules, run_id))
+        build_data_docs(context, result_ids)
     if carried_flags is not None and len(carried_flags):
         parts.append(carried_flags)
     flags = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
