@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import python_calamine
 from python_calamine import CalamineWorkbook
@@ -626,7 +627,7 @@ class _RowReader:
             (c.name, _shown_texts(by_column[c.index] if by_column else ())) for c in self.columns
         ]
         for k, row in enumerate(rows):
-            row.raw_values = {name: texts[k] for name, texts in shown if texts[k] is not None}
+            row.raw_values = {name: text for name, texts in shown if (text := texts[k]) is not None}
             if k in problems:
                 row.problems = problems[k]
             if row.row_number in hidden:
@@ -797,11 +798,11 @@ def _shown_texts(cells: Sequence[object]) -> list[str | None]:
         keys = [v if v.__class__ is str else (v.__class__, v) for v in cells]
     shown: dict[object, str | None] = {}
     for key in dict.fromkeys(keys):
-        raw = key[1] if key.__class__ is tuple else key
+        raw = cast(tuple, key)[1] if key.__class__ is tuple else key
         if raw == "":
             shown[key] = None
             continue
-        text = mask_text(raw if raw.__class__ is str else raw_text(raw))
+        text = mask_text(raw if isinstance(raw, str) else raw_text(raw))
         shown[key] = text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
     return list(map(shown.__getitem__, keys))
 
