@@ -91,7 +91,7 @@ def load_new_submissions(
     *,
     logical_date: date | None = None,
     reader: Reader = default_reader,
-    batch_size: int = 200,
+    batch_size: int = 500,
 ) -> LoadSummary:
     """Take in every new or changed file under ``settings.submissions_dir``."""
     files = inbox.scan(
@@ -107,12 +107,20 @@ def load_new_submissions(
         record_inbox_presence(con, files, run_id)
         new_files = select_new_files(con, files, summary)
         columns = {table: table_columns(con, table) for table in TABLES}
-        # The writer thread commits chunk k while the sandbox workers parse chunk k+1.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer:
+        chunks = [new_files[i : i + batch_size] for i in range(0, len(new_files), batch_size)]
+        # While the sandbox workers parse chunk k, one thread lands chunk k+1 (file creation is
+        # kernel time, outside the GIL) and another commits chunk k-1.
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing") as lander,
+        ):
             pending = None
-            for start in range(0, len(new_files), batch_size):
-                chunk = new_files[start : start + batch_size]
-                landed = [(inbox.land(f, settings.landing_dir), f.source_file) for f in chunk]
+            landing = lander.submit(_land, chunks[0], settings) if chunks else None
+            for k, chunk in enumerate(chunks):
+                assert landing is not None
+                landed = landing.result()
+                if k + 1 < len(chunks):
+                    landing = lander.submit(_land, chunks[k + 1], settings)
                 records: list = [None] * len(chunk)
                 for index, result in reader(landed):
                     records[index] = _to_records(
@@ -125,6 +133,10 @@ def load_new_submissions(
                 pending.result()
     log.info("load: %s", summary.describe())
     return summary
+
+
+def _land(chunk: list[inbox.InboxFile], settings: Settings) -> list[tuple[Path, str]]:
+    return [(inbox.land(f, settings.landing_dir), f.source_file) for f in chunk]
 
 
 def select_new_files(con, files: list[inbox.InboxFile], summary: LoadSummary) -> list:
