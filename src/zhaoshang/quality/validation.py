@@ -245,7 +245,7 @@ def _strings_in(value: object) -> Iterator[str]:
 
 
 def run_checkpoint(
-    entries: pd.DataFrame, context: Any, county_code: str
+    entries: pd.DataFrame, context: Any, settings: Settings
 ) -> tuple[dict[tuple[str, str], list[str]], list[Any]]:
     """Run the reviewed checkpoint's validations on the features; return (rule, signal) ->
     unexpected entry ids, and the identifiers of the stored results (for ``build_data_docs``).
@@ -272,7 +272,7 @@ def run_checkpoint(
         validation = definition.run(
             checkpoint_id=checkpoint.id,
             batch_parameters={"dataframe": frame},
-            expectation_parameters={gx_files.COUNTY_PARAMETER: [county_code]},
+            expectation_parameters={gx_files.COUNTY_PARAMETER: [settings.county_code]},
             result_format=checkpoint.result_format,
             run_id=run_id,
         )
@@ -446,7 +446,7 @@ def validate(
         result_ids: list[Any] = []
         for entries in read_entries(con, part_size, skip_unchanged=carried is not None):
             judged += len(entries)
-            failing, stored = run_checkpoint(entries, context, settings.county_code)
+            failing, stored = run_checkpoint(entries, context, settings)
             result_ids += stored
             parts.append(build_flags(entries, failing, rules, run_id))
         build_data_docs(context, result_ids)

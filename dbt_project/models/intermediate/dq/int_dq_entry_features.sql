@@ -26,6 +26,12 @@
       phase markers agree and these are equal or as similar as OLD_AS_NEW's
       threshold (one name-similarity threshold for "same project").
 -#}
+{#-
+    Ephemeral: int_dq_entries is this model's rows with the 合计 and roster entries
+    appended, so writing them twice (a province's 900,000 wide rows) cost a table.
+-#}
+{{ config(materialized='ephemeral') }}
+
 with
 
 project_rows as (
