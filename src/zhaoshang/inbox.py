@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -113,34 +114,51 @@ def scan(
     known = hash_cache.load() if hash_cache else {}
     seen: dict[str, tuple[int, int, int, int, str]] = {}
     found: list[InboxFile] = []
-    for dirpath, dirnames, filenames in os.walk(submissions):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(_IGNORED_PREFIXES):
-                continue
-            path = Path(dirpath) / name
-            if path.is_symlink() or not path.is_file():
-                continue  # never follow links out of the inbox
-            stat = path.stat()
-            if stable_seconds and now - stat.st_mtime < stable_seconds:
-                continue
-            source_file = path.relative_to(raw_dir).as_posix()
-            key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-            cached = known.get(source_file)
-            sha256 = cached[4] if cached is not None and cached[:4] == key else sha256_of(path)
-            seen[source_file] = (*key, sha256)
-            found.append(
-                InboxFile(
-                    path=path,
-                    source_file=source_file,
-                    size_bytes=stat.st_size,
-                    mtime=datetime.fromtimestamp(stat.st_mtime),
-                    sha256=sha256,
-                )
+    for entry, source_file in _regular_files(str(submissions), "submissions/"):
+        stat = entry.stat(follow_symlinks=False)  # not a link: the file's own
+        if stable_seconds and now - stat.st_mtime < stable_seconds:
+            continue
+        key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        cached = known.get(source_file)
+        path = Path(entry.path)
+        sha256 = cached[4] if cached is not None and cached[:4] == key else sha256_of(path)
+        seen[source_file] = (*key, sha256)
+        found.append(
+            InboxFile(
+                path=path,
+                source_file=source_file,
+                size_bytes=stat.st_size,
+                mtime=datetime.fromtimestamp(stat.st_mtime),
+                sha256=sha256,
             )
+        )
     if hash_cache is not None and seen != known:
         hash_cache.save(seen)
     return found
+
+
+def _regular_files(folder: str, relative: str) -> Iterator[tuple[os.DirEntry[str], str]]:
+    """(entry, path relative to the raw dir) of the regular files below ``folder``: a folder's
+    files by name, then its subfolders by name, as ``os.walk`` orders them. Links are never
+    followed out of the inbox, hidden folders and Excel/WPS lock files are skipped, and an
+    unreadable subfolder is passed over (as os.walk does). One ``scandir`` a folder: the kind
+    of each entry comes with it, so a file costs one ``stat``."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return
+    folders = []
+    for entry in entries:
+        if entry.is_symlink():
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            if not entry.name.startswith("."):
+                folders.append(entry)
+        elif not entry.name.startswith(_IGNORED_PREFIXES) and entry.is_file(follow_symlinks=False):
+            yield entry, relative + entry.name
+    for sub in folders:
+        yield from _regular_files(sub.path, f"{relative}{sub.name}/")
 
 
 def hash_cache_for(state_dir: Path) -> HashCache:
