@@ -56,7 +56,9 @@ KEPT_VALIDATION_RUNS = 62
 # condition, the COMPLETE results), so a province's million entries are judged in parts of about
 # this many (every expectation is a predicate on one row; entry_id's uniqueness over all entries
 # is dbt's test on int_dq_entries). Each part is a validation in the result store and Data Docs.
-ENTRIES_PER_RUN = 100_000
+# With only the 27 judged features read (the evidence's come for flagged entries alone), a part
+# of 250,000 peaks at ~1.3 GB for the stage; each part costs GX ~1.5 s of its own besides.
+ENTRIES_PER_RUN = 250_000
 
 JUDGEMENT_TABLE = "build_state.gx_judgement"
 _UNCHANGED = "temp.main.unchanged_entries"  # carried_judgement's, for read_entries
@@ -119,14 +121,20 @@ class ValidationError(RuntimeError):
 
 
 def read_entries(
-    con: duckdb.DuckDBPyConnection, part_size: int, *, skip_unchanged: bool = False
+    con: duckdb.DuckDBPyConnection,
+    part_size: int,
+    *,
+    skip_unchanged: bool = False,
+    columns: list[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The feature rows in parts of about ``part_size`` rows (DuckDB hands out 2,048-row
     vectors), in the table's order: sorting would hold every row in DuckDB at once, and no
     flag depends on which part judged it. With ``skip_unchanged``, but for the entries
-    ``carried_judgement`` found unchanged. The first part comes even when empty, so that a
-    night with nothing to judge still records its (empty) validation."""
-    query = f"select * from {_feature_relation(con)}"
+    ``carried_judgement`` found unchanged; with ``columns``, only those. The first part comes
+    even when empty, so that a night with nothing to judge still records its (empty)
+    validation."""
+    selected = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    query = f"select {selected} from {_feature_relation(con)}"
     if skip_unchanged:
         query += f" where entry_id not in (select entry_id from {_UNCHANGED})"
     cursor = con.execute(query)
@@ -266,7 +274,8 @@ def run_checkpoint(
 
     checkpoint = context.checkpoints.get(gx_files.CHECKPOINT)
     run_id = RunIdentifier(run_time=datetime.now(UTC))
-    frame = entries[judged_columns(entries.columns)]
+    judged = judged_columns(entries.columns)
+    frame = entries if judged == list(entries.columns) else entries[judged]
     run_results: dict[Any, Any] = {}
     for definition in checkpoint.validation_definitions:
         validation = definition.run(
@@ -330,6 +339,17 @@ def build_data_docs(context: Any, result_ids: list[Any]) -> None:
         return
     suites = list(dict.fromkeys(key.expectation_suite_identifier for key in result_ids))
     context.build_data_docs(site_names=sites, resource_identifiers=[*result_ids, *suites])
+
+
+def _flagged_rows(
+    con: duckdb.DuckDBPyConnection, failing: dict[tuple[str, str], list[str]]
+) -> pd.DataFrame:
+    """Every feature of the entries that failed an expectation (the evidence's placeholders)."""
+    ids = list(dict.fromkeys(i for entry_ids in failing.values() for i in entry_ids))
+    return con.execute(
+        f"select * from {_feature_relation(con)} where entry_id in (select unnest(?::varchar[]))",
+        [ids],
+    ).df()
 
 
 def build_flags(
@@ -444,11 +464,21 @@ def validate(
         carried_flags = carried[1] if carried is not None else None
         context = gx_files.context_for(settings)
         result_ids: list[Any] = []
-        for entries in read_entries(con, part_size, skip_unchanged=carried is not None):
+        # GX reads a third of the features; a flag's evidence reads the rest, of its entry only
+        relation = _feature_relation(con)
+        features = [d[0] for d in con.execute(f"select * from {relation} limit 0").description]
+        lookup = con.cursor()  # its own connection: the parts stream from con's cursor
+        for entries in read_entries(
+            con,
+            part_size,
+            skip_unchanged=carried is not None,
+            columns=judged_columns(features),
+        ):
             judged += len(entries)
             failing, stored = run_checkpoint(entries, context, settings)
             result_ids += stored
-            parts.append(build_flags(entries, failing, rules, run_id))
+            parts.append(build_flags(_flagged_rows(lookup, failing), failing, rules, run_id))
+        lookup.close()
         build_data_docs(context, result_ids)
     if carried_flags is not None and len(carried_flags):
         parts.append(carried_flags)
