@@ -27,7 +27,7 @@ from typing import cast
 import python_calamine
 from python_calamine import CalamineWorkbook
 
-from zhaoshang.errors import Problem, SubmissionRejected, column_letter, mask_pii, safe_raw_value
+from zhaoshang.errors import Problem, SubmissionRejected, column_letter, safe_raw_value
 from zhaoshang.excel.headers import (
     ColumnCheck,
     ColumnHeader,
@@ -785,13 +785,13 @@ class _RowReader:
 
 def _shown_text(raw: object) -> str:
     """A cell as quarantine and the flag page show it: as typed, masked, at most 200 chars."""
-    text = mask_pii(raw_text(raw))
+    text = mask_text(raw if isinstance(raw, str) else raw_text(raw))
     return text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
 
 
 def _shown_texts(cells: Sequence[object]) -> list[str | None]:
     """``_shown_text`` of a column's cells, None for empty ones; each distinct value once (a
-    sheet repeats its sectors, dates and statuses). Inlined: it runs for every cell read."""
+    sheet repeats its sectors, dates and statuses)."""
     if set(map(type, cells)) == {str}:
         keys: Sequence[object] = cells
     else:  # True == 1 == 1.0 would share a slot, and they are shown differently
@@ -799,11 +799,7 @@ def _shown_texts(cells: Sequence[object]) -> list[str | None]:
     shown: dict[object, str | None] = {}
     for key in dict.fromkeys(keys):
         raw = cast(tuple, key)[1] if key.__class__ is tuple else key
-        if raw == "":
-            shown[key] = None
-            continue
-        text = mask_text(raw if isinstance(raw, str) else raw_text(raw))
-        shown[key] = text if len(text) <= RAW_VALUE_CHARS else text[: RAW_VALUE_CHARS - 1] + "…"
+        shown[key] = None if raw == "" else _shown_text(raw)
     return list(map(shown.__getitem__, keys))
 
 
