@@ -146,7 +146,7 @@ def parse_batch(settings: Settings, run_id: str, index: int, reader=None) -> dic
         )
         for e in entries
     ]
-    landed = [(inbox.land(f, settings.landing_dir), f.source_file) for f in files]
+    landed = inbox.land_all(files, settings.landing_dir)
     records: list = [None] * len(files)
     for position, result in reader(landed):
         records[position] = ledger_load._to_records(

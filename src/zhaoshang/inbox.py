@@ -196,5 +196,10 @@ def land(file: InboxFile, landing_dir: Path) -> Path:
     return target
 
 
+def land_all(files: list[InboxFile], landing_dir: Path) -> list[tuple[Path, str]]:
+    """``land`` each file; (landed copy, source_file) pairs, as the sandbox reader takes them."""
+    return [(land(f, landing_dir), f.source_file) for f in files]
+
+
 class FileChangedDuringCopy(RuntimeError):
     pass

@@ -115,12 +115,14 @@ def load_new_submissions(
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing") as lander,
         ):
             pending = None
-            landing = lander.submit(_land, chunks[0], settings) if chunks else None
+            landing = (
+                lander.submit(inbox.land_all, chunks[0], settings.landing_dir) if chunks else None
+            )
             for k, chunk in enumerate(chunks):
                 assert landing is not None
                 landed = landing.result()
                 if k + 1 < len(chunks):
-                    landing = lander.submit(_land, chunks[k + 1], settings)
+                    landing = lander.submit(inbox.land_all, chunks[k + 1], settings.landing_dir)
                 records: list = [None] * len(chunk)
                 for index, result in reader(landed):
                     records[index] = _to_records(
@@ -133,10 +135,6 @@ def load_new_submissions(
                 pending.result()
     log.info("load: %s", summary.describe())
     return summary
-
-
-def _land(chunk: list[inbox.InboxFile], settings: Settings) -> list[tuple[Path, str]]:
-    return [(inbox.land(f, settings.landing_dir), f.source_file) for f in chunk]
 
 
 def select_new_files(con, files: list[inbox.InboxFile], summary: LoadSummary) -> list:
